@@ -1,0 +1,122 @@
+// Everything the planner needs to know about one `make CONTAINER=...` call,
+// gathered from make's command line and the caller's environment.
+import path from 'node:path';
+import { parse as parseWords } from 'shell-quote';
+import { UserError } from '../errors.js';
+import type { Jobs, Jobserver, Override } from './makeflags.js';
+import { KBUILD_ENV_NAMES, KBUILD_ENV_PREFIXES, CONTAINER_VARIABLES } from './kbuild-variables.js';
+
+export interface ContainerSettings {
+  /** CONTAINER: the image reference as typed. */
+  image: string;
+  /** CONTAINER_RUNTIME, when given. */
+  runtime?: string;
+  /** CONTAINER_ARGS, split into words. */
+  args: string[];
+  /** CONTAINER_NETWORK: the engine's --network value. */
+  network: string;
+  /** CONTAINER_DRYRUN: print the command instead of running it. */
+  dryRun: boolean;
+}
+
+export interface Invocation {
+  /** Where make runs (after every -C): the same path inside the container. */
+  cwd: string;
+  goals: string[];
+  flags: string[];
+  jobs: Jobs;
+  jobserver?: Jobserver;
+  /** Command-line variables as typed, minus the CONTAINER* ones. */
+  overrides: Override[];
+  silent: boolean;
+  verbose: boolean;
+  container: ContainerSettings;
+  /** O= (command line) or KBUILD_OUTPUT, absolute. */
+  outputDir?: string;
+  /** M= (command line) or KBUILD_EXTMOD, absolute. */
+  extModDir?: string;
+  /** INSTALL_*PATH destinations the build writes to, absolute. */
+  installDirs: string[];
+  /** Environment variables that pass by name into the container. */
+  env: Record<string, string>;
+}
+
+export interface InvocationInput {
+  cwd: string;
+  goals: string[];
+  flags: string[];
+  jobs: Jobs;
+  jobserver?: Jobserver;
+  overrides: Override[];
+  silent: boolean;
+  env: NodeJS.ProcessEnv;
+}
+
+/** Combine make's view (options, variables, goals) with the environment into an invocation. */
+export function buildInvocation(input: InvocationInput): Invocation {
+  const cmdline = new Map(input.overrides.map((o) => [o.name, o.value]));
+  // Kbuild reads O and M only from the command line; the rest also from the environment.
+  const setting = (name: string): string | undefined => cmdline.get(name) ?? input.env[name];
+
+  const image = setting('CONTAINER')?.trim();
+  if (!image) throw new UserError('CONTAINER is not set: say which image to build in, e.g. make CONTAINER=korg-gcc');
+
+  const container: ContainerSettings = {
+    image,
+    runtime: setting('CONTAINER_RUNTIME')?.trim() || undefined,
+    args: splitContainerArgs(setting('CONTAINER_ARGS') ?? ''),
+    network: setting('CONTAINER_NETWORK')?.trim() || 'none',
+    dryRun: isTrue(setting('CONTAINER_DRYRUN')),
+  };
+
+  const overrides = input.overrides.filter((o) => !CONTAINER_VARIABLES.has(o.name));
+  const resolve = (p: string | undefined) => (p ? path.resolve(input.cwd, p) : undefined);
+
+  const outputDir = resolve(cmdline.get('O') ?? cmdline.get('KBUILD_OUTPUT') ?? input.env.KBUILD_OUTPUT);
+  const extModDir = resolve(cmdline.get('M') ?? cmdline.get('KBUILD_EXTMOD') ?? input.env.KBUILD_EXTMOD);
+  const installDirs = ['INSTALL_PATH', 'INSTALL_MOD_PATH', 'INSTALL_HDR_PATH', 'INSTALL_DTBS_PATH']
+    .map((name) => resolve(setting(name)))
+    .filter((p): p is string => p !== undefined);
+
+  const extraNames = (setting('CONTAINER_ENV') ?? '').split(/\s+/).filter(Boolean);
+  for (const name of extraNames) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new UserError(`CONTAINER_ENV: '${name}' is not a variable name`);
+  }
+  const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries(input.env)) {
+    if (value === undefined || cmdline.has(name)) continue;
+    const wanted = KBUILD_ENV_NAMES.has(name) || KBUILD_ENV_PREFIXES.some((p) => name.startsWith(p)) || extraNames.includes(name);
+    if (wanted && !CONTAINER_VARIABLES.has(name)) env[name] = value;
+  }
+
+  const verbose = /^[1-9]/.test(cmdline.get('V') ?? '') || /^[1-9]/.test(input.env.KBUILD_VERBOSE ?? '');
+  return {
+    cwd: input.cwd,
+    goals: input.goals,
+    flags: input.flags,
+    jobs: input.jobs,
+    jobserver: input.jobserver,
+    overrides,
+    silent: input.silent,
+    verbose,
+    container,
+    outputDir,
+    extModDir,
+    installDirs,
+    env,
+  };
+}
+
+/** Split CONTAINER_ARGS into words the way a shell would, but refuse anything a shell would run. */
+export function splitContainerArgs(text: string): string[] {
+  const words = parseWords(text, (name: string) => '$' + name);
+  return words.map((w) => {
+    if (typeof w === 'string') return w;
+    const what = 'op' in w ? (w.op === 'glob' ? `pattern '${(w as { pattern: string }).pattern}'` : `operator '${w.op}'`) : 'comment';
+    throw new UserError(`CONTAINER_ARGS: ${what} is not allowed; give plain words only`);
+  });
+}
+
+function isTrue(value: string | undefined): boolean {
+  return value !== undefined && /^(1|y|yes|true|on)$/i.test(value.trim());
+}

@@ -1,0 +1,149 @@
+// invocation + engine → the exact runtime argv. Pure: no processes, no files.
+import path from 'node:path';
+import { assignmentWord } from '../parse/makeflags.js';
+import type { Invocation } from '../parse/invocation.js';
+import { INTERACTIVE_GOALS } from '../parse/kbuild-variables.js';
+import type { Engine, HostFacts } from './engines/index.js';
+
+/** Where the kernel tree is, as found on disk by the CLI before planning. */
+export interface TreeFacts {
+  /** The kernel source tree (the directory holding the top-level Makefile). */
+  srctree: string;
+  /** Set when make runs inside an output directory (`make -C O M=...`). */
+  objtree?: string;
+}
+
+export interface Mount {
+  path: string;
+  readOnly: boolean;
+}
+
+export interface RunPlan {
+  file: string;
+  args: string[];
+  /** Unique container name of this run; also its label value. */
+  name: string;
+  /** The line the container's wrapper prints on stderr once it runs (empty with a TTY). */
+  startMarker: string;
+  interactive: boolean;
+  /** Whether the engine client reads the caller's stdin (-i). */
+  attachStdin: boolean;
+  mounts: Mount[];
+  /** `ENGINE ...` that removes this run's container. */
+  removeArgs: string[];
+  /** The Kbuild-style line naming engine and image. */
+  banner: string;
+}
+
+export interface PlanInput {
+  invocation: Invocation;
+  engine: Engine;
+  enginePath: string;
+  host: HostFacts;
+  tree: TreeFacts;
+  runId: string;
+}
+
+/** The label every container of ours carries, so stale ones can be found. */
+export const RUN_LABEL = 'io.kbuild-container.run';
+
+// Runs inside the container under the engine's init. It keeps the caller's
+// stdin, announces that the container started (so engine errors before it can
+// be told from build output), and turns a forwarded signal into what a terminal
+// would do: every process of the build gets it at once, so make deletes its
+// half-written targets instead of waiting for compilers. SIGTERM, not SIGINT:
+// a non-interactive shell starts background jobs with SIGINT ignored.
+export const WRAPPER_SCRIPT = [
+  'm=$1; shift',
+  'trap \'trap "" INT TERM HUP; kill -s TERM -1 2>/dev/null\' INT TERM HUP',
+  '[ -z "$m" ] || printf \'%s\\n\' "$m" >&2',
+  'exec 3<&0',
+  '"$@" <&3 3<&- &',
+  'p=$!',
+  'exec 3<&-',
+  'while :; do wait "$p"; s=$?; kill -0 "$p" 2>/dev/null || exit "$s"; done',
+].join('\n');
+
+/** Turn an invocation into the engine command line that runs it in a container. */
+export function planRun({ invocation: inv, engine, enginePath, host, tree, runId }: PlanInput): RunPlan {
+  const name = `kbuild-${runId}`;
+  const interactive = host.stdinIsTTY && host.stdoutIsTTY && inv.goals.some((g) => INTERACTIVE_GOALS.has(g));
+  // A terminal on stdin is only read by interactive goals: a build in the
+  // background must not stop on SIGTTIN. Pipes and files always reach make.
+  const attachStdin = interactive || !host.stdinIsTTY;
+  const startMarker = interactive ? '' : `kbuild-container-started-${runId}`;
+  const mounts = planMounts(inv, tree);
+
+  const args = ['run', '--rm', '--init', `--name=${name}`, `--label=${RUN_LABEL}=${runId}`, ...engine.noPullArgs];
+  args.push(`--network=${inv.container.network}`);
+  // The same host name as outside, so `uname -n` (and the kernel's version string) match a native build.
+  if (inv.container.network !== 'host') args.push(`--hostname=${host.hostname}`);
+  if (attachStdin) args.push('--interactive');
+  if (interactive) args.push('--tty');
+  args.push(...engine.userArgs(host));
+  for (const [key, value] of Object.entries(containerEnv(inv, host))) args.push(`--env=${key}=${value}`);
+  for (const m of mounts) args.push(`--volume=${m.path}:${m.path}:${m.readOnly ? 'ro' : 'rw'}`);
+  args.push(`--workdir=${inv.cwd}`);
+  args.push(...inv.container.args);
+  args.push(inv.container.image);
+  args.push('sh', '-c', WRAPPER_SCRIPT, 'kbuild-container', startMarker, ...innerMake(inv));
+
+  return {
+    file: enginePath,
+    args,
+    name,
+    startMarker,
+    interactive,
+    attachStdin,
+    mounts,
+    removeArgs: engine.removeArgs(name),
+    banner: `  ${engine.name.toUpperCase().padEnd(7)} ${inv.container.image}`,
+  };
+}
+
+/** The make command line inside the container: flags, -j, variables as typed, goals in order. */
+export function innerMake(inv: Invocation): string[] {
+  const words = ['make', ...inv.flags];
+  if (inv.jobs.kind === 'unlimited') words.push('-j');
+  if (inv.jobs.kind === 'count') words.push(`-j${inv.jobs.count}`);
+  words.push(...inv.overrides.map(assignmentWord), ...inv.goals);
+  return words;
+}
+
+/** The environment inside: Kbuild's variables as set outside, a writable HOME, the caller's name. */
+export function containerEnv(inv: Invocation, host: HostFacts): Record<string, string> {
+  const env: Record<string, string> = { HOME: '/tmp', ...inv.env };
+  const typed = new Set(inv.overrides.map((o) => o.name));
+  // Docker has no passwd entry for --user, so whoami would fail where Kbuild stamps the version.
+  if (!('KBUILD_BUILD_USER' in env) && !typed.has('KBUILD_BUILD_USER')) env.KBUILD_BUILD_USER = host.username;
+  return env;
+}
+
+/** Bind mounts at the same paths as on the host; the source is read-only when the output is elsewhere. */
+export function planMounts(inv: Invocation, tree: TreeFacts): Mount[] {
+  const outputs = [inv.outputDir, tree.objtree].filter((p): p is string => p !== undefined);
+  const sourceReadOnly = outputs.length > 0 && outputs.every((o) => o !== tree.srctree);
+  const wanted: Mount[] = [
+    { path: tree.srctree, readOnly: sourceReadOnly },
+    ...outputs.map((p) => ({ path: p, readOnly: false })),
+    ...[inv.extModDir, ...inv.installDirs].filter((p): p is string => p !== undefined).map((p) => ({ path: p, readOnly: false })),
+  ];
+  if (!wanted.some((m) => isInside(inv.cwd, m.path))) wanted.push({ path: inv.cwd, readOnly: false });
+  if (inv.jobserver?.style === 'fifo') wanted.push({ path: inv.jobserver.path, readOnly: false });
+
+  // Parents first; drop a mount that a parent with the same mode already covers.
+  wanted.sort((a, b) => a.path.length - b.path.length);
+  const mounts: Mount[] = [];
+  for (const m of wanted) {
+    const parent = [...mounts].reverse().find((p) => isInside(m.path, p.path));
+    if (parent && parent.readOnly === m.readOnly) continue;
+    mounts.push(m);
+  }
+  return mounts;
+}
+
+/** True when `child` is `parent` or below it. */
+export function isInside(child: string, parent: string): boolean {
+  const rel = path.relative(parent, child);
+  return rel === '' || (rel !== '..' && !rel.startsWith('../') && !path.isAbsolute(rel));
+}
