@@ -55,7 +55,7 @@ export const RUN_LABEL = 'io.kbuild-container.run';
 // a non-interactive shell starts background jobs with SIGINT ignored.
 export const WRAPPER_SCRIPT = [
   'm=$1; shift',
-  'trap \'trap "" INT TERM HUP; kill -s TERM -1 2>/dev/null\' INT TERM HUP',
+  'trap \'trap "" INT TERM HUP; kill -s TERM -- -1 2>/dev/null\' INT TERM HUP',
   '[ -z "$m" ] || printf \'%s\\n\' "$m" >&2',
   'exec 3<&0',
   '"$@" <&3 3<&- &',
