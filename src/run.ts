@@ -73,5 +73,6 @@ export async function runInvocation(inv: Invocation, stderr: NodeJS.WritableStre
   }
   if (!inv.silent) stderr.write(plan.banner + '\n');
   if (inv.verbose) stderr.write(formatCommand(plan) + '\n');
+  if (inv.verbose && plan.jobserverNote) stderr.write(plan.jobserverNote + '\n');
   return superviseRun(plan, engine, inv.container.image, { stderr });
 }

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { parse as parseWords } from 'shell-quote';
 import { UserError } from '../errors.js';
 import type { Jobs, Jobserver, Override } from './makeflags.js';
-import { KBUILD_ENV_NAMES, KBUILD_ENV_PREFIXES, CONTAINER_VARIABLES } from './kbuild-variables.js';
+import { KBUILD_ENV_NAMES, KBUILD_ENV_PREFIXES, isContainerVariable } from './kbuild-variables.js';
 
 export interface ContainerSettings {
   /** CONTAINER: the image reference as typed. */
@@ -69,7 +69,7 @@ export function buildInvocation(input: InvocationInput): Invocation {
     dryRun: isTrue(setting('CONTAINER_DRYRUN')),
   };
 
-  const overrides = input.overrides.filter((o) => !CONTAINER_VARIABLES.has(o.name));
+  const overrides = input.overrides.filter((o) => !isContainerVariable(o.name));
   const resolve = (p: string | undefined) => (p ? path.resolve(input.cwd, p) : undefined);
 
   const outputDir = resolve(cmdline.get('O') ?? cmdline.get('KBUILD_OUTPUT') ?? input.env.KBUILD_OUTPUT);
@@ -86,7 +86,7 @@ export function buildInvocation(input: InvocationInput): Invocation {
   for (const [name, value] of Object.entries(input.env)) {
     if (value === undefined || cmdline.has(name)) continue;
     const wanted = KBUILD_ENV_NAMES.has(name) || KBUILD_ENV_PREFIXES.some((p) => name.startsWith(p)) || extraNames.includes(name);
-    if (wanted && !CONTAINER_VARIABLES.has(name)) env[name] = value;
+    if (wanted && !isContainerVariable(name)) env[name] = value;
   }
 
   const verbose = /^[1-9]/.test(cmdline.get('V') ?? '') || /^[1-9]/.test(input.env.KBUILD_VERBOSE ?? '');

@@ -14,11 +14,10 @@ export const KBUILD_ENV_NAMES: ReadonlySet<string> = new Set([
 /** Prefixes of variable families Kbuild reads (KBUILD_BUILD_USER, KCONFIG_CONFIG, ...). */
 export const KBUILD_ENV_PREFIXES: readonly string[] = ['KBUILD_', 'KCONFIG_'];
 
-/** Our own settings: never forwarded to the inner make or into the container. */
-export const CONTAINER_VARIABLES: ReadonlySet<string> = new Set([
-  'CONTAINER', 'CONTAINER_RUNTIME', 'CONTAINER_ARGS', 'CONTAINER_ENV', 'CONTAINER_NETWORK', 'CONTAINER_DRYRUN',
-  'CONTAINER_PROFILE', 'KBUILD_CONTAINER_RUNNER', 'KBUILD_CONTAINER_GOALS',
-]);
+/** Our own settings (CONTAINER, CONTAINER_*, KBUILD_CONTAINER_*): never forwarded to the inner make or into the container. */
+export function isContainerVariable(name: string): boolean {
+  return name === 'CONTAINER' || name.startsWith('CONTAINER_') || name.startsWith('KBUILD_CONTAINER_');
+}
 
 /** Goals that talk to the user and get a terminal when there is one. */
 export const INTERACTIVE_GOALS: ReadonlySet<string> = new Set([

@@ -127,8 +127,7 @@ export function parseMakeflags(makeflags: string): ParsedMakeflags {
       continue;
     }
     if (word.startsWith('--jobserver-style=')) {
-      result.flags.push(word);
-      continue;
+      continue; // how the outer make built its pool; the inner one joins it (and 4.3 rejects the option)
     }
     if (isLetterCluster(word)) {
       // A dash word of letters, as make 4.4 may write it.

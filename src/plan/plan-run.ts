@@ -4,6 +4,7 @@ import { assignmentWord } from '../parse/makeflags.js';
 import type { Invocation } from '../parse/invocation.js';
 import { INTERACTIVE_GOALS } from '../parse/kbuild-variables.js';
 import type { Engine, HostFacts } from './engines/index.js';
+import { FIFO_FD, describeJobserver, jobWords, planJobserver } from './jobserver.js';
 
 /** Where the kernel tree is, as found on disk by the CLI before planning. */
 export interface TreeFacts {
@@ -33,6 +34,10 @@ export interface RunPlan {
   removeArgs: string[];
   /** The Kbuild-style line naming engine and image. */
   banner: string;
+  /** Host descriptors handed to the client as 3, 4, ... (a jobserver pipe). */
+  passFds: number[];
+  /** How the job pool is shared, for V=1. */
+  jobserverNote?: string;
 }
 
 export interface PlanInput {
@@ -53,14 +58,16 @@ export const RUN_LABEL = 'io.kbuild-container.run';
 // would do: every process of the build gets it at once, so make deletes its
 // half-written targets instead of waiting for compilers. SIGTERM, not SIGINT:
 // a non-interactive shell starts background jobs with SIGINT ignored.
+// A jobserver FIFO, when given, is opened read-write on descriptor 8.
 export const WRAPPER_SCRIPT = [
-  'm=$1; shift',
+  'm=$1; j=$2; shift 2',
   'trap \'trap "" INT TERM HUP; kill -s TERM -- -1 2>/dev/null\' INT TERM HUP',
   '[ -z "$m" ] || printf \'%s\\n\' "$m" >&2',
-  'exec 3<&0',
-  '"$@" <&3 3<&- &',
+  `[ -z "$j" ] || exec ${FIFO_FD}<>"$j"`,
+  'exec 9<&0',
+  '"$@" <&9 9<&- &',
   'p=$!',
-  'exec 3<&-',
+  'exec 9<&-',
   'while :; do wait "$p"; s=$?; kill -0 "$p" 2>/dev/null || exit "$s"; done',
 ].join('\n');
 
@@ -72,6 +79,7 @@ export function planRun({ invocation: inv, engine, enginePath, host, tree, runId
   // background must not stop on SIGTTIN. Pipes and files always reach make.
   const attachStdin = interactive || !host.stdinIsTTY;
   const startMarker = interactive ? '' : `kbuild-container-started-${runId}`;
+  const jobserver = planJobserver(inv, engine);
   const mounts = planMounts(inv, tree);
 
   const args = ['run', '--rm', '--init', `--name=${name}`, `--label=${RUN_LABEL}=${runId}`, ...engine.noPullArgs];
@@ -81,12 +89,14 @@ export function planRun({ invocation: inv, engine, enginePath, host, tree, runId
   if (attachStdin) args.push('--interactive');
   if (interactive) args.push('--tty');
   args.push(...engine.userArgs(host));
+  if (jobserver.mode === 'fds') args.push(`--preserve-fds=${jobserver.hostFds.length}`);
   for (const [key, value] of Object.entries(containerEnv(inv, host))) args.push(`--env=${key}=${value}`);
   for (const m of mounts) args.push(`--volume=${m.path}:${m.path}:${m.readOnly ? 'ro' : 'rw'}`);
   args.push(`--workdir=${inv.cwd}`);
   args.push(...inv.container.args);
   args.push(inv.container.image);
-  args.push('sh', '-c', WRAPPER_SCRIPT, 'kbuild-container', startMarker, ...innerMake(inv));
+  const fifo = jobserver.mode === 'fifo' ? jobserver.path : '';
+  args.push('sh', '-c', WRAPPER_SCRIPT, 'kbuild-container', startMarker, fifo, ...innerMake(inv, jobWords(inv, jobserver)));
 
   return {
     file: enginePath,
@@ -98,14 +108,14 @@ export function planRun({ invocation: inv, engine, enginePath, host, tree, runId
     mounts,
     removeArgs: engine.removeArgs(name),
     banner: `  ${engine.name.toUpperCase().padEnd(7)} ${inv.container.image}`,
+    passFds: jobserver.mode === 'fds' ? jobserver.hostFds : [],
+    jobserverNote: describeJobserver(jobserver, engine),
   };
 }
 
 /** The make command line inside the container: flags, -j, variables as typed, goals in order. */
-export function innerMake(inv: Invocation): string[] {
-  const words = ['make', ...inv.flags];
-  if (inv.jobs.kind === 'unlimited') words.push('-j');
-  if (inv.jobs.kind === 'count') words.push(`-j${inv.jobs.count}`);
+export function innerMake(inv: Invocation, jobs: string[] = jobWords(inv, { mode: 'own' })): string[] {
+  const words = ['make', ...inv.flags, ...jobs];
   words.push(...inv.overrides.map(assignmentWord), ...inv.goals);
   return words;
 }

@@ -43,7 +43,7 @@ export async function superviseRun(plan: RunPlan, engine: Engine, image: string,
 
   // 3. Start the engine client: stdout straight through, stderr through us until the container runs.
   const client = spawn(plan.file, plan.args, {
-    stdio: [plan.attachStdin ? 'inherit' : 'ignore', 'inherit', plan.interactive ? 'inherit' : 'pipe'],
+    stdio: [plan.attachStdin ? 'inherit' : 'ignore', 'inherit', plan.interactive ? 'inherit' : 'pipe', ...plan.passFds],
   });
   const stderrGate = plan.interactive ? undefined : new StartGate(plan.startMarker, stderr);
   client.stderr?.on('data', (chunk: Buffer) => stderrGate?.push(chunk));
