@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# README command two: set up everything the tests need on this machine (engines,
+# the rootless user, toolchain images, kernel trees, a make 4.4), then run every
+# test: unit tables, fake-engine fixtures, and real builds on real engines.
+# Idempotent; on a fresh machine the set-up takes about 10 minutes.
+#
+# Usage: scripts/test.sh [vitest args...]     e.g. scripts/test.sh test/unit
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+step() { printf '==> %s\n' "$*" >&2; }
+
+step "host set-up"
+bash scripts/setup-engines.sh
+[ ! -x scripts/setup-make44.sh ] || bash scripts/setup-make44.sh
+bash scripts/build-images.sh all
+bash scripts/fetch-kernels.sh 6.1 6.12 7.2
+
+step "node dependencies and build"
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    npm ci --no-audit --no-fund --loglevel=error
+fi
+npm run --silent build
+
+step "tests"
+report=$(mktemp --suffix=.json)
+trap 'rm -f "$report"' EXIT
+set +e
+npx vitest run --reporter=default --reporter=json --outputFile="$report" "$@"
+rc=$?
+set -e
+# One plain closing line any CI reads: "N passed, N failed, N skipped".
+node -e '
+  const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+  console.log(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests + (r.numTodoTests ?? 0)} skipped`);
+' "$report" || echo "tests: 0 passed, 1 failed"
+exit "$rc"

@@ -1,0 +1,138 @@
+// Shared pieces of the end-to-end tier: real engines, real kernel trees, the
+// real runner behind the real Makefile.container. Nothing here is mocked.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { execa, type Options } from 'execa';
+import psList from 'ps-list';
+
+export const REPO = path.resolve(import.meta.dirname, '../..');
+export const FRAGMENT = path.join(REPO, 'make', 'Makefile.container');
+export const CACHE = process.env.KBC_CACHE ?? '/var/cache/kbuild-container';
+export const ROOTLESS_USER = process.env.KBC_USER ?? 'kbuilder';
+
+/** The three ways we run containers; each has its own image store. */
+export type EngineKind = 'podman' | 'rootless' | 'docker';
+export const ENGINE_KINDS: EngineKind[] = ['podman', 'rootless', 'docker'];
+
+/** The runtime name CONTAINER_RUNTIME takes for an engine kind. */
+export function runtimeOf(kind: EngineKind): 'podman' | 'docker' {
+  return kind === 'docker' ? 'docker' : 'podman';
+}
+
+/** A pristine Debian kernel tree unpacked by scripts/fetch-kernels.sh. */
+export function kernelTree(version: string): string {
+  const dir = path.join(CACHE, `linux-${version}`);
+  if (!fs.existsSync(path.join(dir, 'Makefile'))) {
+    throw new Error(`no kernel tree at ${dir}: run scripts/fetch-kernels.sh ${version}`);
+  }
+  return dir;
+}
+
+/** A bin directory holding `kbuild-container` → the built dist/cli.js, readable by the rootless user. */
+export function runnerBinDir(): string {
+  const dir = path.join(os.tmpdir(), 'kbc-e2e-bin');
+  fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
+  const link = path.join(dir, 'kbuild-container');
+  const target = path.join(REPO, 'dist', 'cli.js');
+  if (!fs.existsSync(target)) throw new Error(`${target} missing: run npm run build first`);
+  fs.rmSync(link, { force: true });
+  fs.symlinkSync(target, link);
+  return dir;
+}
+
+/** A fresh directory that the engine kind's user owns (for O= and scratch files). */
+export function scratchDir(kind: EngineKind, prefix = 'kbc-e2e-'): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  fs.chmodSync(dir, 0o755);
+  if (kind === 'rootless') {
+    const { uid, gid } = userIds(ROOTLESS_USER);
+    fs.chownSync(dir, uid, gid);
+  }
+  return dir;
+}
+
+export function userIds(user: string): { uid: number; gid: number } {
+  const line = fs.readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith(user + ':'));
+  if (!line) throw new Error(`no user ${user}: run scripts/setup-engines.sh`);
+  const [, , uid, gid] = line.split(':');
+  return { uid: Number(uid), gid: Number(gid) };
+}
+
+/** Wrap argv so it runs as the engine kind's user (rootless Podman needs its own user). */
+export function asUser(kind: EngineKind, argv: string[]): string[] {
+  return kind === 'rootless' ? [path.join(REPO, 'scripts', 'as-kbuilder.sh'), ...argv] : argv;
+}
+
+export interface MakeResult {
+  stdout: string;
+  stderr: string;
+  exitCode: number;
+  signal?: string;
+  ms: number;
+}
+
+/**
+ * Run `make -f Makefile.container ARGS` (or plain `make ARGS` with fragment=false,
+ * e.g. in an enabled tree) as the engine kind's user, CONTAINER_RUNTIME set.
+ */
+export async function runMake(kind: EngineKind, cwd: string, args: string[], options: { fragment?: boolean; env?: Record<string, string>; input?: string; execa?: Options } = {}): Promise<MakeResult> {
+  const makeArgv = ['make', ...(options.fragment === false ? [] : ['-f', FRAGMENT]), `CONTAINER_RUNTIME=${runtimeOf(kind)}`, ...args];
+  const [file, ...rest] = asUser(kind, makeArgv);
+  const start = Date.now();
+  const result = await execa(file, rest, {
+    cwd,
+    reject: false,
+    stripFinalNewline: false,
+    env: { ...options.env, PATH: `${runnerBinDir()}:${process.env.PATH}` },
+    ...(options.input !== undefined ? { input: options.input } : { stdin: 'ignore' }),
+    ...options.execa,
+  });
+  return {
+    stdout: String(result.stdout ?? ''),
+    stderr: String(result.stderr ?? ''),
+    exitCode: result.exitCode ?? -1,
+    signal: result.signal ?? undefined,
+    ms: Date.now() - start,
+  };
+}
+
+/** Containers of ours (any run) that the engine kind still has, running or not. */
+export async function ourContainers(kind: EngineKind): Promise<string[]> {
+  const argv = asUser(kind, [runtimeOf(kind), 'ps', '-a', '-q', '--filter', 'label=io.kbuild-container.run']);
+  const { stdout } = await execa(argv[0], argv.slice(1), { reject: false });
+  return String(stdout).split('\n').filter(Boolean);
+}
+
+/** Host processes whose command line mentions `needle` (a tree or O= path): the build's, on either side. */
+export async function processesMentioning(needle: string): Promise<{ pid: number; cmd: string }[]> {
+  const all = await psList({ all: true });
+  return all.filter((p) => p.pid !== process.pid && (p.cmd ?? '').includes(needle)).map((p) => ({ pid: p.pid, cmd: p.cmd ?? p.name }));
+}
+
+/** Poll until `done()` holds or `ms` pass; returns the elapsed time or undefined on time-out. */
+export async function waitFor(done: () => Promise<boolean>, ms: number, stepMs = 50): Promise<number | undefined> {
+  const start = Date.now();
+  while (Date.now() - start <= ms) {
+    if (await done()) return Date.now() - start;
+    await new Promise((r) => setTimeout(r, stepMs));
+  }
+  return undefined;
+}
+
+/** Path, size and mtime of every file under `dir`: a cheap fingerprint to prove a tree untouched. */
+export async function treeFingerprint(dir: string): Promise<string> {
+  const { stdout } = await execa('find', [dir, '-printf', '%P %s %T@ %m\\n']);
+  return String(stdout).split('\n').sort().join('\n');
+}
+
+/** Every path under `dir` not owned by uid:gid. */
+export async function filesNotOwnedBy(dir: string, uid: number, gid: number): Promise<string[]> {
+  const { stdout } = await execa('find', [dir, '(', '!', '-uid', String(uid), '-o', '!', '-gid', String(gid), ')', '-print']);
+  return String(stdout).split('\n').filter(Boolean);
+}
+
+/** uid:gid the engine kind's builds must produce files as. */
+export function callerIds(kind: EngineKind): { uid: number; gid: number } {
+  return kind === 'rootless' ? userIds(ROOTLESS_USER) : { uid: process.getuid!(), gid: process.getgid!() };
+}
