@@ -1,0 +1,158 @@
+// The runner as users start it, `node dist/cli.js run ...`, against a fake
+// engine on PATH: exit statuses, signals, and the lifeline after SIGKILL.
+import fs from 'node:fs';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { execa, type ResultPromise } from 'execa';
+import ts from 'typescript';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { makeFakeEngine, survivorsAfter, waitFor, type FakeEngine, type FakeEngineConfig } from './helpers/fake-engine.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+// A private transpiled copy of src/, so these tests never run a stale dist/ nor race another build of it.
+// It lives under node_modules so the compiled files find the package's dependencies.
+const BUILD = fs.mkdtempSync(path.join(ROOT, 'node_modules', '.cache-kbc-unit-'));
+const CLI = path.join(BUILD, 'dist', 'cli.js');
+
+beforeAll(() => {
+  // Transpile only (type checking is `tsc -p .`'s job): a tenth of the time of a full build.
+  const transpile = (from: string, to: string) => {
+    fs.mkdirSync(to, { recursive: true });
+    for (const entry of fs.readdirSync(from, { withFileTypes: true })) {
+      const source = path.join(from, entry.name);
+      if (entry.isDirectory()) transpile(source, path.join(to, entry.name));
+      else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.d.ts')) {
+        const { outputText } = ts.transpileModule(fs.readFileSync(source, 'utf8'), {
+          compilerOptions: { module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022 },
+          fileName: source,
+        });
+        fs.writeFileSync(path.join(to, entry.name.replace(/\.ts$/, '.js')), outputText);
+      }
+    }
+  };
+  transpile(path.join(ROOT, 'src'), path.join(BUILD, 'dist'));
+  fs.writeFileSync(path.join(BUILD, 'package.json'), '{"type":"module"}\n');
+});
+afterAll(() => fs.rmSync(BUILD, { recursive: true, force: true }));
+
+let fake: FakeEngine | undefined;
+let runner: ResultPromise | undefined;
+afterEach(async () => {
+  if (runner?.pid !== undefined && runner.exitCode === null) runner.kill('SIGKILL');
+  await runner?.catch(() => {});
+  await fake?.cleanup();
+  fake = undefined;
+  runner = undefined;
+});
+
+/** Start `kbuild-container run CONTAINER=korg-gcc ARGS...` in a tree, with the fake engine first on PATH. */
+function startRunner(config: FakeEngineConfig, args: string[] = ['bzImage']) {
+  fake = makeFakeEngine('podman', config);
+  const tree = path.join(fake.root, 'tree');
+  fs.mkdirSync(tree);
+  const cache = path.join(fake.root, 'cache');
+  runner = execa(process.execPath, [CLI, 'run', 'CONTAINER=korg-gcc', ...args], {
+    cwd: tree,
+    env: { PATH: `${fake.bin}:${process.env.PATH}`, XDG_CACHE_HOME: cache, MAKEFLAGS: '', CONTAINER_RUNTIME: undefined },
+    stdin: 'ignore',
+    reject: false,
+  });
+  const records = path.join(cache, 'kbuild-container', 'runs');
+  return {
+    fake,
+    runner,
+    records,
+    recordNames: () => (fs.existsSync(records) ? fs.readdirSync(records) : []),
+    started: () => waitFor(() => fs.existsSync(path.join(fake!.root, 'log', 'started')), 5000),
+  };
+}
+
+const containerName = (fake: FakeEngine) => fake.calls()[0].find((a) => a.startsWith('--name='))!.slice('--name='.length);
+
+describe('kbuild-container run', () => {
+  it.each([0, 2])('exits with the build\'s status %d', async (code) => {
+    const { runner, fake, recordNames } = startRunner({ FAKE_EXIT: code, FAKE_POST_STDERR: 'CC init/main.o' });
+    const result = await runner;
+    expect(result.exitCode).toBe(code);
+    expect(result.stderr).toBe('  PODMAN  korg-gcc\nCC init/main.o');
+    expect(fake.calls()).toHaveLength(1);
+    expect(fake.calls()[0].slice(-2)).toEqual(['make', 'bzImage']);
+    expect(recordNames()).toEqual([]);
+    expect(await survivorsAfter(fake)).toEqual([]);
+  });
+
+  it('a missing image is one line of explanation and exit 2, not the engine\'s text', async () => {
+    const { runner } = startRunner({ FAKE_PRE_STDERR: 'Error: korg-gcc: image not known', FAKE_EXIT_BEFORE_START: 125 });
+    const result = await runner;
+    expect(result.exitCode).toBe(2);
+    expect(String(result.stderr).split('\n')).toEqual([
+      '  PODMAN  korg-gcc',
+      "kbuild-container: image 'korg-gcc' not found in podman's local store; build it (podman build -t korg-gcc ...) or pull it (podman pull korg-gcc)",
+    ]);
+  });
+
+  it.each([
+    ['SIGTERM', 143],
+    ['SIGINT', 130],
+    ['SIGHUP', 129],
+  ] as const)('%s: the client is asked to stop, the runner exits %d, nothing is force-removed', async (signal, code) => {
+    const { runner, fake, started, recordNames } = startRunner({ FAKE_SLEEP_TENTHS: 100 });
+    expect(await started()).toBe(true);
+    runner.kill(signal);
+    const result = await runner;
+    expect(result.exitCode).toBe(code);
+    expect(fake.signals()).toEqual(['TERM']);
+    expect(fake.removals()).toEqual([]);
+    expect(recordNames()).toEqual([]);
+    expect(await survivorsAfter(fake)).toEqual([]);
+  });
+
+  it('SIGTERM to a build that does not stop: the container is removed after the grace period', async () => {
+    const { runner, fake, started, recordNames } = startRunner({ FAKE_SLEEP_TENTHS: 100, FAKE_IGNORE_TERM: 1 });
+    expect(await started()).toBe(true);
+    const sent = Date.now();
+    runner.kill('SIGTERM');
+    const result = await runner;
+    expect(result.exitCode).toBe(143);
+    expect(Date.now() - sent).toBeLessThan(5000);
+    expect(fake.signals()).toEqual(['TERM']);
+    expect(fake.removals()).toEqual([['rm', '--force', '--time=0', containerName(fake)]]);
+    expect(recordNames()).toEqual([]);
+    expect(await survivorsAfter(fake)).toEqual([]);
+  });
+
+  it('SIGKILL of the runner: the lifeline removes the container within 5 s and forgets the run', async () => {
+    const { runner, fake, started, recordNames } = startRunner({ FAKE_SLEEP_TENTHS: 200 });
+    expect(await started()).toBe(true);
+    const name = containerName(fake);
+    expect(recordNames()).toEqual([name]);
+    runner.kill('SIGKILL');
+    expect((await runner).signal).toBe('SIGKILL');
+    expect(await waitFor(() => fake.removals().length > 0, 5000)).toBe(true);
+    expect(fake.removals()).toEqual([['rm', '--force', '--time=0', name]]);
+    expect(await waitFor(() => recordNames().length === 0, 2000)).toBe(true);
+    expect(await survivorsAfter(fake)).toEqual([]);
+  });
+
+  it('the next start removes a container whose runner died, with one line', async () => {
+    const dead = spawnSync('true').pid!;
+    fake = makeFakeEngine('podman');
+    const records = path.join(fake.root, 'cache', 'kbuild-container', 'runs');
+    fs.mkdirSync(records, { recursive: true });
+    const removeArgs = ['rm', '--force', '--time=0', 'kbuild-old'];
+    fs.writeFileSync(path.join(records, 'kbuild-old'), JSON.stringify({ name: 'kbuild-old', enginePath: fake.file, removeArgs, runnerPid: dead }));
+    const tree = path.join(fake.root, 'tree');
+    fs.mkdirSync(tree);
+    const result = await execa(process.execPath, [CLI, 'run', 'CONTAINER=korg-gcc', '-s'], {
+      cwd: tree,
+      env: { PATH: `${fake.bin}:${process.env.PATH}`, XDG_CACHE_HOME: path.join(fake.root, 'cache'), MAKEFLAGS: '', CONTAINER_RUNTIME: undefined },
+      stdin: 'ignore',
+      reject: false,
+    });
+    expect(result.exitCode).toBe(0);
+    expect(result.stderr).toBe('kbuild-container: removed container kbuild-old left behind by an earlier run');
+    expect(fake.removals()).toEqual([removeArgs]);
+    expect(fs.readdirSync(records)).toEqual([]);
+  });
+});
