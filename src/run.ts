@@ -24,6 +24,8 @@ export function invocationFromMake(env: NodeJS.ProcessEnv, cwd: string): Invocat
     ];
     parsed.silent = before.silent;
   }
+  const overrides = env.KBUILD_CONTAINER_OVERRIDES;
+  if (overrides !== undefined) parsed.overrides = parseMakeflags(`-- ${overrides}`).overrides;
   // The outer make already prints "Entering directory" where -w or -C asks for it.
   parsed.flags = withoutLetter(parsed.flags, 'w').filter((f) => f !== '--print-directory');
   return buildInvocation({ ...parsed, goals, cwd, env });

@@ -11,8 +11,10 @@ export interface ParsedMakeArgs extends ParsedMakeflags {
 }
 
 // Letters that take an argument (joined or as the next word).
-const LETTERS_WITH_ARG = new Set(['C', 'f', 'I', 'l', 'o', 'W', 'j', 'O']);
-const LONG_WITH_ARG = new Set(['--directory', '--file', '--makefile', '--include-dir', '--load-average', '--old-file', '--what-if', '--assume-old', '--assume-new', '--new-file']);
+const LETTERS_WITH_ARG = new Set(['C', 'f', 'I', 'l', 'o', 'W', 'j', 'O', 'E']);
+const LONG_WITH_ARG = new Set(['--directory', '--file', '--makefile', '--include-dir', '--old-file', '--what-if', '--assume-old', '--assume-new', '--new-file', '--eval']);
+// Options whose number is optional: `-j`, `-j 8`, `-l`, `-l 3`.
+const OPTIONAL_NUMBER = new Set(['j', 'l']);
 
 /** Parse make-style argv: options, VAR=value words and goals, in make's grammar. */
 export function parseMakeArgs(argv: string[], startCwd: string): ParsedMakeArgs {
@@ -33,6 +35,9 @@ export function parseMakeArgs(argv: string[], startCwd: string): ParsedMakeArgs 
         out.cwd = path.resolve(out.cwd, inline ?? requireArg(argv, ++i, name));
       } else if (name === '--file' || name === '--makefile') {
         throw new UserError(`${name} cannot be forwarded: the container runs the tree's own Makefile`);
+      } else if (name === '--load-average' || name === '--max-load') {
+        const load = inline ?? (/^\d+(\.\d+)?$/.test(argv[i + 1] ?? '') ? argv[++i] : undefined);
+        out.flags.push(load === undefined ? '-l' : `-l${load}`);
       } else if (name === '--silent' || name === '--quiet') {
         out.silent = true;
         out.flags.push(word);
@@ -52,10 +57,14 @@ export function parseMakeArgs(argv: string[], startCwd: string): ParsedMakeArgs 
           continue;
         }
         const joined = word.slice(k + 1);
-        if (letter === 'j') {
-          const count = joined !== '' ? joined : /^\d+$/.test(argv[i + 1] ?? '') ? argv[++i] : '';
-          if (!/^\d*$/.test(count)) throw new UserError(`invalid -j argument '${count}'`);
-          out.jobs = count === '' ? { kind: 'unlimited' } : { kind: 'count', count: Number(count) };
+        if (OPTIONAL_NUMBER.has(letter)) {
+          const value = joined !== '' ? joined : /^\d+(\.\d+)?$/.test(argv[i + 1] ?? '') ? argv[++i] : '';
+          if (letter === 'l') {
+            out.flags.push('-l' + value);
+          } else {
+            if (!/^\d*$/.test(value)) throw new UserError(`invalid -j argument '${value}'`);
+            out.jobs = value === '' ? { kind: 'unlimited' } : { kind: 'count', count: Number(value) };
+          }
         } else if (letter === 'O') {
           out.flags.push('-O' + joined);
         } else {

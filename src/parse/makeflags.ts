@@ -88,9 +88,9 @@ function parseJobserverAuth(value: string): Jobserver | undefined {
   return undefined;
 }
 
-/** A word of single-letter options such as `-ks` (not `-Otarget`, which carries a value). */
+/** A word of single-letter options such as `-ks` (not `-Otarget` or `-Isrc`, which carry a value). */
 export function isLetterCluster(word: string): boolean {
-  return /^-[a-zA-Z]+$/.test(word) && !word.startsWith('-O');
+  return /^-[a-zA-Z]+$/.test(word) && [...word.slice(1)].every((l) => LETTER_FLAGS.has(l));
 }
 
 /** Turn the MAKEFLAGS make gives a recursive recipe back into typed options and variables. */
