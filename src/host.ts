@@ -59,15 +59,16 @@ export function hostFacts(): HostFacts {
 /** Find the source tree, and create the output directories the build will write, as the caller. */
 export function prepareTree(inv: Invocation, { create }: { create: boolean }): TreeFacts {
   const tree = findTree(inv.cwd);
+  // Checked before anything is created: a refused run leaves no trace.
+  for (const m of [tree.srctree, inv.cwd, inv.outputDir, inv.extModDir, ...inv.installDirs]) {
+    if (m !== undefined && /[:,]/.test(m)) throw new UserError(`${m}: a path with ':' or ',' cannot be mounted into a container`);
+  }
   for (const dir of [inv.outputDir, ...inv.installDirs]) {
     if (dir !== undefined && create) ensureDirectory(dir);
     else if (dir !== undefined && fs.existsSync(dir) && !isDirectory(dir)) throw notADirectory(dir);
   }
   if (inv.extModDir !== undefined && !isDirectory(inv.extModDir)) {
     throw new UserError(`M=${inv.extModDir}: no such directory`);
-  }
-  for (const m of [tree.srctree, inv.cwd, inv.outputDir, inv.extModDir, ...inv.installDirs]) {
-    if (m !== undefined && /[:,]/.test(m)) throw new UserError(`${m}: a path with ':' or ',' cannot be mounted into a container`);
   }
   return tree;
 }
