@@ -68,7 +68,9 @@ export function formatCommand(plan: RunPlan): string {
 
 /** Run an invocation to the end (or print it, with CONTAINER_DRYRUN). */
 export async function runInvocation(inv: Invocation, stderr: NodeJS.WritableStream = process.stderr): Promise<RunResult> {
-  const { plan, engine } = planInvocation(inv, { create: !inv.container.dryRun });
+  // A dry run creates O= too: Podman refuses a missing bind-mount source (statfs: no such
+  // file), and Docker would create it root-owned, so the printed command must find it there.
+  const { plan, engine } = planInvocation(inv, { create: true });
   if (inv.container.dryRun) {
     process.stdout.write(formatCommand(plan) + '\n');
     return { exitCode: 0 };
