@@ -5,11 +5,12 @@ import { parse as parseWords } from 'shell-quote';
 import { UserError } from '../errors.js';
 import type { Jobs, Jobserver, Override } from './makeflags.js';
 import { KBUILD_ENV_NAMES, KBUILD_ENV_PREFIXES, isContainerVariable } from './kbuild-variables.js';
+import { applyContainerConfig, loadContainerConfig, type ContainerConfig, type ContainerTomlSettings } from './container-toml.js';
 
-export interface ContainerSettings {
-  /** CONTAINER: the image reference as typed. */
+export interface ContainerSettings extends ContainerTomlSettings {
+  /** CONTAINER: the image reference, or the image of the .container.toml profile `@name` selects. */
   image: string;
-  /** CONTAINER_RUNTIME, when given. */
+  /** CONTAINER_RUNTIME, else the file's runtime, when given. */
   runtime?: string;
   /** CONTAINER_ARGS, split into words. */
   args: string[];
@@ -50,6 +51,8 @@ export interface InvocationInput {
   overrides: Override[];
   silent: boolean;
   env: NodeJS.ProcessEnv;
+  /** The `.container.toml` of cwd, already read; when the key is absent it is read from cwd here. */
+  containerConfig?: ContainerConfig | undefined;
 }
 
 /** Combine make's view (options, variables, goals) with the environment into an invocation. */
@@ -61,13 +64,18 @@ export function buildInvocation(input: InvocationInput): Invocation {
   const image = setting('CONTAINER')?.trim();
   if (!image) throw new UserError('CONTAINER is not set: say which image to build in, e.g. make CONTAINER=korg-gcc');
 
-  const container: ContainerSettings = {
-    image,
-    runtime: setting('CONTAINER_RUNTIME')?.trim() || undefined,
-    args: splitContainerArgs(setting('CONTAINER_ARGS') ?? ''),
-    network: setting('CONTAINER_NETWORK')?.trim() || 'none',
-    dryRun: isTrue(setting('CONTAINER_DRYRUN')),
-  };
+  // Command line and environment first; .container.toml fills in what they leave open.
+  const config = 'containerConfig' in input ? input.containerConfig : loadContainerConfig(input.cwd);
+  const container: ContainerSettings = applyContainerConfig(
+    {
+      image,
+      runtime: setting('CONTAINER_RUNTIME')?.trim() || undefined,
+      args: splitContainerArgs(setting('CONTAINER_ARGS') ?? ''),
+      network: setting('CONTAINER_NETWORK')?.trim() || 'none',
+      dryRun: isTrue(setting('CONTAINER_DRYRUN')),
+    },
+    config,
+  );
 
   const overrides = input.overrides.filter((o) => !isContainerVariable(o.name));
   const resolve = (p: string | undefined) => (p ? path.resolve(input.cwd, p) : undefined);
@@ -82,7 +90,12 @@ export function buildInvocation(input: InvocationInput): Invocation {
   for (const name of extraNames) {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new UserError(`CONTAINER_ENV: '${name}' is not a variable name`);
   }
+  // The env_file's assignments are the lowest layer: what passes from the caller's environment overrides them.
   const env: Record<string, string> = {};
+  for (const { name, value } of container.env) {
+    const resolved = value ?? input.env[name];
+    if (resolved !== undefined && !cmdline.has(name) && !isContainerVariable(name)) env[name] = resolved;
+  }
   for (const [name, value] of Object.entries(input.env)) {
     if (value === undefined || cmdline.has(name)) continue;
     const wanted = KBUILD_ENV_NAMES.has(name) || KBUILD_ENV_PREFIXES.some((p) => name.startsWith(p)) || extraNames.includes(name);
