@@ -46,6 +46,7 @@ command -v podman >/dev/null && command -v debootstrap >/dev/null ||
     die "podman/debootstrap missing: run scripts/setup-engines.sh first"
 
 images_dir=$(cd "$kbc_scripts/../images" && pwd)
+kbc_lock build-images # concurrent runs would race on the same tags
 KBC_STORES=${KBC_STORES:-podman docker rootless}
 LABEL=org.kbuild-container.recipe
 
@@ -71,21 +72,22 @@ for a in "$@"; do
 done
 
 # ------------------------------------------------------------------- stores
-# The engine command for each store; a store whose engine is unavailable is
-# reported and skipped.
-declare -A store_cmd=()
+# Stores whose engine is available; an unavailable one is reported and
+# skipped.  Images are always built in rootful Podman, even when "podman" is
+# not listed.
+stores=()
 for s in $KBC_STORES; do
     case $s in
-    podman) store_cmd[$s]=podman ;;
+    podman) stores+=(podman) ;;
     docker)
         if /usr/bin/docker info >/dev/null 2>&1; then
-            store_cmd[$s]=/usr/bin/docker
+            stores+=(docker)
         else
             step "skipping store docker: daemon not running (scripts/setup-engines.sh starts it)"
         fi ;;
     rootless)
         if id -u "$KBC_USER" >/dev/null 2>&1; then
-            store_cmd[$s]="$kbc_scripts/as-kbuilder.sh podman"
+            stores+=(rootless)
         else
             step "skipping store rootless: no user $KBC_USER (scripts/setup-engines.sh creates it)"
         fi ;;
@@ -93,8 +95,15 @@ for s in $KBC_STORES; do
     esac
 done
 
-# in_store STORE ARGS...: run the store's engine
-in_store() { local s=$1; shift; ${store_cmd[$s]} "$@"; }
+# in_store STORE ARGS...: run the store's engine (Debian's docker client,
+# whatever else is first on PATH)
+in_store() {
+    case $1 in
+    podman) podman "${@:2}" 9>&- ;;
+    docker) /usr/bin/docker "${@:2}" 9>&- ;;
+    rootless) as_kbuilder podman "${@:2}" ;;
+    esac
+}
 
 # recipe_label STORE IMAGE: the image's recipe label in STORE, empty if none
 recipe_label() {
@@ -161,7 +170,7 @@ for img in "${images[@]}"; do
     recipe=$(cat "$images_dir/$img/Containerfile" "$ctx/debian.sources" | sha256sum | cut -c1-16)
 
     stale=()
-    for s in "${!store_cmd[@]}"; do
+    for s in "${stores[@]}"; do
         if [ -n "${KBC_REBUILD:-}" ] || [ "$(recipe_label "$s" "$img")" != "$recipe" ]; then
             stale+=("$s")
         fi
@@ -209,4 +218,4 @@ for img in "${images[@]}"; do
     [ -z "$archive" ] || rm -f "$archive"
 done
 
-[ -z "${store_cmd[rootless]:-}" ] || stop_rootless_pause
+case " ${stores[*]} " in *" rootless "*) stop_rootless_pause ;; esac

@@ -37,6 +37,7 @@ require_root
 [ "$#" -gt 0 ] || set -- 6.1
 mkdir -p "$KBC_CACHE"
 chmod 755 "$KBC_CACHE" # kbuilder must reach the trees
+kbc_lock fetch-kernels # concurrent runs would share the private apt lists
 
 suite_of() {
     case $1 in

@@ -81,8 +81,18 @@ debian_mirror_uri() {
     printf '%s\n' "$uri"
 }
 
-# as_kbuilder COMMAND...: see scripts/as-kbuilder.sh
-as_kbuilder() { "$kbc_scripts/as-kbuilder.sh" "$@"; }
+# kbc_lock NAME: hold an exclusive lock on fd 9 until the script exits, so
+# that concurrent runs of one script wait for each other.
+kbc_lock() {
+    mkdir -p "$KBC_CACHE"
+    exec 9>"$KBC_CACHE/.$1.lock"
+    flock 9
+}
+
+# as_kbuilder COMMAND...: see scripts/as-kbuilder.sh.  fd 9 (the lock) is
+# closed: rootless podman leaves a pause process behind that would
+# otherwise hold the lock after the script ended.
+as_kbuilder() { "$kbc_scripts/as-kbuilder.sh" "$@" 9>&-; }
 
 # stop_rootless_pause: rootless Podman keeps a `catatonit -P` "pause"
 # process per user alive after the first command (it holds the user
