@@ -28,22 +28,25 @@
 #     image localhost/korg-gcc; it is re-tagged korg-gcc, which is what
 #     `docker run korg-gcc` looks up.
 #
-# Timings measured on the 2-core Debian 12 VM (first run / up to date):
-#   debootstrap bookworm minbase + tar    36 s  / cached tarball: 0 s
-#   debootstrap trixie minbase + tar      40 s  / 0 s
-#   import kbc-base-SUITE (rootful)       2.5 s / 0.1 s check
-#   podman build korg-gcc                 34 s  (clang +45 s, arm64 +15 s)
-#   podman save (korg-gcc, 510 MB)        3.5 s
-#   docker load + tag                     5 s
-#   rootless podman load                  11 s
-#   everything up to date, 1 image        0.4 s; `all` 1 s
+# Timings measured on the 2-core Debian 12 VM (idle; under a load of ~10
+# from parallel kernel builds they double):
+#   debootstrap minbase + tar, bookworm   36 s (78-96 s loaded); trixie 28 s
+#   import kbc-base-SUITE                 2.5-4 s
+#   podman build  korg-gcc 34 s, korg-clang 50 s, korg-gcc-arm64 47 s,
+#                 korg-gcc-trixie 35 s    (images 513/887/669/539 MB)
+#   podman save                           2-3.5 s
+#   docker load + re-tag                  5-7 s
+#   rootless podman load                  8-11 s
+#   `all` from nothing, three stores      ~5 min
+#   up to date (label check per store): korg-gcc 0.3 s, all 0.7-1.3 s
 set -euo pipefail
-# shellcheck source=lib.sh
+# shellcheck source=scripts/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 require_root
-command -v podman >/dev/null && command -v debootstrap >/dev/null ||
+if ! command -v podman >/dev/null || ! command -v debootstrap >/dev/null; then
     die "podman/debootstrap missing: run scripts/setup-engines.sh first"
+fi
 
 images_dir=$(cd "$kbc_scripts/../images" && pwd)
 kbc_lock build-images # concurrent runs would race on the same tags

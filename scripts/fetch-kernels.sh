@@ -30,7 +30,7 @@
 #   dpkg-deb -x + tar xJ               14-17 s   (tree 1.3-1.7 GB)
 #   tree present                       0.01 s
 set -euo pipefail
-# shellcheck source=lib.sh
+# shellcheck source=scripts/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 require_root

@@ -25,7 +25,7 @@
 #   verification: run `true` rootful/rootless/docker  0.3-1 s each
 #   whole script when everything is in place 1.1 s idle, 2.1 s at load 12
 set -euo pipefail
-# shellcheck source=lib.sh
+# shellcheck source=scripts/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 KBC_UID=${KBC_UID:-1500}
@@ -161,6 +161,7 @@ if [ ! -e "$migrated" ]; then
     step "podman system migrate as $KBC_USER"
     # (warns that "/" is not a shared mount: harmless for our bind mounts)
     quietly "podman system migrate" as_kbuilder podman system migrate
+    # shellcheck disable=SC2016 # expanded by the inner shell
     as_kbuilder sh -c 'mkdir -p "$(dirname "$1")" && touch "$1"' sh "$migrated"
 fi
 
