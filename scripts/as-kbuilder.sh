@@ -6,22 +6,31 @@
 #   scripts/as-kbuilder.sh podman run --rm --network=none --userns=keep-id korg-gcc true
 #
 # This host has no systemd/logind, so nothing creates /run/user/UID and
-# `loginctl enable-linger` cannot work; `su -`/`runuser -l` also leave
-# XDG_RUNTIME_DIR unset or, worse, inherited from root (/run/user/0), and then
-# podman either refuses ("XDG_RUNTIME_DIR ... not owned by the current user")
-# or falls back to a /tmp directory that differs from the one later calls
-# use.  What works (measured, Podman 4.3.1, util-linux runuser):
+# `loginctl enable-linger` cannot work.  Measured with Podman 4.3.1:
+#  - XDG_RUNTIME_DIR inherited from root (/run/user/0): "mkdir /run/user/0:
+#    permission denied", exit 126.
+#  - XDG_RUNTIME_DIR unset and no /run/user/UID: podman creates
+#    /tmp/podman-run-UID but then fails "creating events dirs: mkdir
+#    /run/user/1500: permission denied", exit 125.
+#  - /run/user/UID present, owned by the user, mode 0700: works, with or
+#    without XDG_RUNTIME_DIR; we set it explicitly.
+# The incantation (as root):
 #
 #   install -d -m 700 -o kbuilder -g kbuilder /run/user/1500
-#   runuser -u kbuilder -- env -u DBUS_SESSION_BUS_ADDRESS \
-#       -u XDG_CONFIG_HOME -u XDG_DATA_HOME -u XDG_CACHE_HOME \
-#       HOME=/home/kbuilder USER=kbuilder LOGNAME=kbuilder \
-#       XDG_RUNTIME_DIR=/run/user/1500 PATH="$PATH" podman ...
+#   setpriv --reuid=kbuilder --regid=kbuilder --init-groups -- env \
+#       -u DBUS_SESSION_BUS_ADDRESS -u XDG_CONFIG_HOME -u XDG_DATA_HOME \
+#       -u XDG_CACHE_HOME -u XDG_STATE_HOME HOME=/home/kbuilder \
+#       USER=kbuilder LOGNAME=kbuilder XDG_RUNTIME_DIR=/run/user/1500 \
+#       PATH="$PATH" podman ...
 #
-# runuser (unlike `su`) needs no password or PAM session and keeps the
-# current directory and environment; it would set PATH from login.defs
-# (ENV_PATH), so PATH is passed explicitly.  `runuser -l`/`su -` would cd to
-# $HOME: not wanted.  The directory must be readable by the user.
+# setpriv (util-linux) only changes ids and execs: the command keeps this
+# script's PID, process group, cwd and environment, and signals reach it
+# directly.  `runuser -u kbuilder -- ...` works too (same env needed) but
+# stays as a watching parent: SIGTERM to it prints "Session terminated,
+# killing shell... ...killed." and exits 143 only after 2 s (it SIGKILLs the
+# child after a 2 s grace, measured), and SIGKILL to it orphans the child.
+# `su -`/`runuser -l` also cd to $HOME: not wanted.  The current directory
+# must be reachable by the user (from /root it is not).
 set -euo pipefail
 
 KBC_USER=${KBC_USER:-kbuilder}
@@ -58,7 +67,7 @@ if [ ! -d "$rundir" ] || [ "$(stat -c %u "$rundir")" != "$uid" ]; then
     install -d -m 700 -o "$uid" -g "$gid" "$rundir"
 fi
 
-exec runuser -u "$KBC_USER" -- env \
+exec setpriv --reuid="$uid" --regid="$gid" --init-groups -- env \
     -u DBUS_SESSION_BUS_ADDRESS -u XDG_CONFIG_HOME -u XDG_DATA_HOME \
     -u XDG_CACHE_HOME -u XDG_STATE_HOME \
     HOME="$home" USER="$KBC_USER" LOGNAME="$KBC_USER" \
