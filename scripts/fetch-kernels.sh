@@ -25,10 +25,13 @@
 # read it as deb822.
 #
 # Timings measured on the 2-core Debian 12 VM, per tree:
-#   apt-get update (private lists)     3-6 s
-#   apt-get download (~150 MB .deb)    3-5 s
-#   dpkg-deb -x + tar xJ               14-17 s   (tree 1.3-1.7 GB)
-#   tree present                       0.01 s
+#   apt-get update (private lists, once per suite)   4 s
+#   apt-get download (140-160 MB .deb)               2-3 s
+#   dpkg-deb -x + untar (1.5/1.7/1.8 GB trees)       18-24 s; several minutes
+#                                                    under heavy parallel I/O
+#   whole tree: 6.1 25-30 s, 6.12 + 7.2 together 53 s
+#   tree present                                     0.02 s
+# KBC_REFETCH=1 deletes the old tree: not while builds or overlays use it.
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
