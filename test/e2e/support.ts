@@ -74,17 +74,20 @@ export interface MakeResult {
 
 /**
  * Run `make -f Makefile.container ARGS` (or plain `make ARGS` with fragment=false,
- * e.g. in an enabled tree) as the engine kind's user, CONTAINER_RUNTIME set.
+ * e.g. in an enabled tree) as the engine kind's user, CONTAINER_RUNTIME set
+ * (unless runtime=false: the runner then picks the engine itself).
  */
-export async function runMake(kind: EngineKind, cwd: string, args: string[], options: { fragment?: boolean; env?: Record<string, string>; input?: string; execa?: Options } = {}): Promise<MakeResult> {
-  const makeArgv = ['make', ...(options.fragment === false ? [] : ['-f', FRAGMENT]), `CONTAINER_RUNTIME=${runtimeOf(kind)}`, ...args];
+export async function runMake(kind: EngineKind, cwd: string, args: string[], options: { fragment?: boolean; runtime?: boolean; env?: Record<string, string>; input?: string; execa?: Options } = {}): Promise<MakeResult> {
+  const runtime = options.runtime === false ? [] : [`CONTAINER_RUNTIME=${runtimeOf(kind)}`];
+  const makeArgv = ['make', ...(options.fragment === false ? [] : ['-f', FRAGMENT]), ...runtime, ...args];
   const [file, ...rest] = asUser(kind, makeArgv);
   const start = Date.now();
   const result = await execa(file, rest, {
     cwd,
     reject: false,
     stripFinalNewline: false,
-    env: { ...options.env, PATH: `${runnerBinDir()}:${process.env.PATH}` },
+    // A PATH in options.env wins: tests take engines off it.
+    env: { PATH: `${runnerBinDir()}:${process.env.PATH}`, ...options.env },
     ...(options.input !== undefined ? { input: options.input } : { stdin: 'ignore' }),
     ...options.execa,
   });
@@ -126,6 +129,57 @@ export async function treeFingerprint(dir: string): Promise<string> {
   return String(stdout).split('\n').sort().join('\n');
 }
 
+/**
+ * Like treeFingerprint, plus inode, owner and ctime: a write can restore mtime
+ * but never ctime, so an equal snapshot means no file was written, replaced or
+ * re-owned (a cheap stand-in for hashing 1.5 GB: 1-2 s against 11 s).
+ */
+export async function treeSnapshot(dir: string): Promise<string> {
+  const { stdout } = await execa('find', [dir, '-printf', '%P %y %s %m %U:%G %i %T@ %C@ %l\\n']);
+  return String(stdout).split('\n').sort().join('\n');
+}
+
+/** A throw-away writable view of a pristine tree (overlayfs; needs root). */
+export interface Overlay {
+  /** The merged, writable tree. */
+  dir: string;
+  /** Where overlayfs keeps every change (whiteouts included): empty while nothing was written. */
+  upper: string;
+  /** Drop every change: the view is the pristine tree again, at the same path. */
+  reset(): Promise<void>;
+  /** Unmount and delete everything. */
+  remove(): Promise<void>;
+}
+
+/** Mount an overlay of `lower` in a fresh temp dir: every write lands in `upper`, never in `lower`. */
+export async function mountOverlay(lower: string, prefix = 'kbc-overlay-'): Promise<Overlay> {
+  const base = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  const [upper, work, dir] = ['upper', 'work', 'tree'].map((d) => path.join(base, d));
+  const mount = async () => {
+    for (const d of [upper, work, dir]) fs.mkdirSync(d, { recursive: true });
+    fs.chmodSync(dir, 0o755);
+    await execa('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${lower},upperdir=${upper},workdir=${work}`, dir]);
+  };
+  const unmount = async () => {
+    if (fs.readFileSync('/proc/mounts', 'utf8').split('\n').some((l) => l.split(' ')[1] === dir)) await execa('umount', [dir]);
+  };
+  await mount();
+  return {
+    dir,
+    upper,
+    async reset() {
+      await unmount();
+      fs.rmSync(upper, { recursive: true, force: true });
+      fs.rmSync(work, { recursive: true, force: true });
+      await mount();
+    },
+    async remove() {
+      await unmount();
+      fs.rmSync(base, { recursive: true, force: true });
+    },
+  };
+}
+
 /** Every path under `dir` not owned by uid:gid. */
 export async function filesNotOwnedBy(dir: string, uid: number, gid: number): Promise<string[]> {
   const { stdout } = await execa('find', [dir, '(', '!', '-uid', String(uid), '-o', '!', '-gid', String(gid), ')', '-print']);
@@ -135,4 +189,17 @@ export async function filesNotOwnedBy(dir: string, uid: number, gid: number): Pr
 /** uid:gid the engine kind's builds must produce files as. */
 export function callerIds(kind: EngineKind): { uid: number; gid: number } {
   return kind === 'rootless' ? userIds(ROOTLESS_USER) : { uid: process.getuid!(), gid: process.getgid!() };
+}
+
+/**
+ * Containers of ours (label) that the engine kind still has and that mount one
+ * of `dirs`: what one test file left behind, while other suites may run beside it.
+ */
+export async function containersMounting(kind: EngineKind, dirs: string[]): Promise<string[]> {
+  const ids = await ourContainers(kind);
+  if (ids.length === 0 || dirs.length === 0) return [];
+  const argv = asUser(kind, [runtimeOf(kind), 'inspect', '--format', '{{.Name}} {{range .Mounts}}{{.Source}} {{end}}', ...ids]);
+  const { stdout } = await execa(argv[0], argv.slice(1), { reject: false });
+  const under = (source: string, dir: string) => source === dir || source.startsWith(dir + '/');
+  return String(stdout).split('\n').filter((line) => line.split(' ').some((source) => dirs.some((d) => under(source, d))));
 }
