@@ -191,6 +191,153 @@ export function callerIds(kind: EngineKind): { uid: number; gid: number } {
   return kind === 'rootless' ? userIds(ROOTLESS_USER) : { uid: process.getuid!(), gid: process.getgid!() };
 }
 
+/** A make running in its own process group (and session), watched while it runs. */
+export interface MakeHandle {
+  /** The group leader: make itself, or the as-kbuilder wrapper around it; also the group id. */
+  pid: number;
+  stdout(): string;
+  stderr(): string;
+  /** Settles when the leader exits (never rejects). */
+  result: Promise<MakeResult>;
+}
+
+/**
+ * Start what runMake runs, but in the background in a new process group
+ * (`setsid`), so a test can signal the group, the runner or make itself.
+ */
+export function startMake(kind: EngineKind, cwd: string, args: string[], options: { fragment?: boolean; env?: Record<string, string>; make?: string } = {}): MakeHandle {
+  const makeArgv = [options.make ?? 'make', ...(options.fragment === false ? [] : ['-f', FRAGMENT]), `CONTAINER_RUNTIME=${runtimeOf(kind)}`, ...args];
+  const [file, ...rest] = asUser(kind, makeArgv);
+  const start = Date.now();
+  let out = '';
+  let err = '';
+  const child = execa(file, rest, {
+    cwd,
+    reject: false,
+    detached: true,
+    stdin: 'ignore',
+    stripFinalNewline: false,
+    env: { PATH: `${runnerBinDir()}:${process.env.PATH}`, ...options.env },
+  });
+  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+  if (child.pid === undefined) throw new Error(`cannot start ${file}`);
+  const result = child.then((r) => ({ stdout: out, stderr: err, exitCode: r.exitCode ?? -1, signal: r.signal ?? undefined, ms: Date.now() - start }));
+  return { pid: child.pid, stdout: () => out, stderr: () => err, result };
+}
+
+export interface HostProcess {
+  pid: number;
+  ppid: number;
+  name: string;
+  cmd: string;
+  /** The working directory, when readable (we run as root: always, unless the process is gone). */
+  cwd?: string;
+  /** The state letter of /proc/PID/stat: R, S, D, Z (zombie: exited, not yet reaped) ... */
+  state?: string;
+}
+
+/** Every process on the host right now, with its working directory. */
+export async function hostProcesses(): Promise<HostProcess[]> {
+  const all = await psList({ all: true });
+  return all.map((p) => {
+    let cwd: string | undefined;
+    let state: string | undefined;
+    try {
+      cwd = fs.readlinkSync(`/proc/${p.pid}/cwd`);
+    } catch {
+      cwd = undefined;
+    }
+    try {
+      // The state follows the command name, which is in parentheses and may hold anything.
+      const stat = fs.readFileSync(`/proc/${p.pid}/stat`, 'utf8');
+      state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    } catch {
+      state = undefined;
+    }
+    return { pid: p.pid, ppid: p.ppid, name: p.name, cmd: p.cmd ?? p.name, cwd, state };
+  });
+}
+
+/**
+ * The same as hostProcesses, read straight from /proc without spawning `ps`
+ * (ps-list runs `ps` twice, ~60 ms): for polls that must step in < 50 ms
+ * without loading the machine they measure.
+ */
+export function hostProcessesNow(): HostProcess[] {
+  const found: HostProcess[] = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const close = stat.lastIndexOf(')');
+      const [state, ppid] = stat.slice(close + 2).split(' ');
+      const name = stat.slice(stat.indexOf('(') + 1, close);
+      // As ps prints it: arguments joined by blanks, control characters as blanks.
+      const cmd = fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').replace(/\0+$/, '').replace(/[\0-\x1f]/g, ' ') || `[${name}]`;
+      let cwd: string | undefined;
+      try {
+        cwd = fs.readlinkSync(`/proc/${entry}/cwd`);
+      } catch {
+        cwd = undefined;
+      }
+      found.push({ pid: Number(entry), ppid: Number(ppid), name, cmd, cwd, state });
+    } catch {
+      // gone while we looked
+    }
+  }
+  return found;
+}
+
+/** The processes below `pid` (not `pid` itself), by parent links. */
+export function descendantsOf(pid: number, procs: HostProcess[]): HostProcess[] {
+  const found: HostProcess[] = [];
+  let frontier = [pid];
+  while (frontier.length > 0) {
+    const next = procs.filter((p) => frontier.includes(p.ppid) && p.pid !== pid);
+    found.push(...next);
+    frontier = next.map((p) => p.pid);
+  }
+  return found;
+}
+
+/** True when `p` names `dir` (as a whole path) or its working directory is at or below `dir`. */
+function touches(p: HostProcess, dir: string): boolean {
+  if (p.cwd === dir || p.cwd?.startsWith(dir + '/')) return true;
+  const at = p.cmd.indexOf(dir);
+  return at >= 0 && /^(?:$|[\s/])/.test(p.cmd.slice(at + dir.length));
+}
+
+/**
+ * The processes of one build on the host, on either side of the engine:
+ * `pids` (make, runner, engine client, recorded while they ran), anything
+ * whose working directory or command line is in one of `dirs` (the O= dir:
+ * inner make, compilers; Kbuild gives compilers relative paths, so the
+ * working directory is what finds them), and anything naming one of `words`
+ * (container name or id: conmon, shim, lifeline, `ENGINE rm`). Zombies do
+ * not count: they have exited and only wait for their parent to reap them
+ * (orphans are reaped by PID 1, which on the test VM does so lazily, ~1 s).
+ */
+export function buildProcesses(procs: HostProcess[], { pids = new Set<number>(), dirs = [], words = [] }: { pids?: Set<number>; dirs?: string[]; words?: string[] }): HostProcess[] {
+  return procs.filter((p) => p.pid !== process.pid && p.state !== 'Z' && (pids.has(p.pid) || dirs.some((d) => touches(p, d)) || words.some((w) => p.cmd.includes(w))));
+}
+
+/** Full ids of the containers (running or not) of one run, by its label value. */
+export async function containersOfRun(kind: EngineKind, runId: string): Promise<string[]> {
+  const argv = asUser(kind, [runtimeOf(kind), 'ps', '-a', '-q', '--no-trunc', '--filter', `label=io.kbuild-container.run=${runId}`]);
+  const { stdout } = await execa(argv[0], argv.slice(1), { reject: false });
+  return String(stdout).split('\n').filter(Boolean);
+}
+
+/** The run id of the engine client among `procs` (its `--label=io.kbuild-container.run=ID`). */
+export function runIdOf(procs: HostProcess[]): string | undefined {
+  for (const p of procs) {
+    const m = /--label=io\.kbuild-container\.run=(\S+)/.exec(p.cmd);
+    if (m) return m[1];
+  }
+  return undefined;
+}
+
 /**
  * Containers of ours (label) that the engine kind still has and that mount one
  * of `dirs`: what one test file left behind, while other suites may run beside it.
