@@ -60,8 +60,8 @@ function expectCleanOutput(r: MakeResult): void {
 }
 
 /** Plain make on the host, as root: what the container build must look like. */
-function nativeMake(cwd: string, args: string[], input?: string): Promise<MakeResult> {
-  return runMake('podman', cwd, args, { fragment: false, runtime: false, input });
+function nativeMake(cwd: string, args: string[]): Promise<MakeResult> {
+  return runMake('podman', cwd, args, { fragment: false, runtime: false });
 }
 
 let pristine: string;
