@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   ENGINE_KINDS,
   asUser,
@@ -24,11 +24,15 @@ import {
   runtimeOf,
   scratchDir,
   startMake,
+  stopRunningMakes,
   waitFor,
   type EngineKind,
   type HostProcess,
   type MakeHandle,
 } from './support.js';
+
+// A test that timed out or failed half-way must not leave its build running.
+afterEach(stopRunningMakes, 30_000);
 
 const TREE = kernelTree('6.1');
 const IMAGE = 'korg-gcc';

@@ -223,7 +223,30 @@ export function startMake(kind: EngineKind, cwd: string, args: string[], options
   child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
   if (child.pid === undefined) throw new Error(`cannot start ${file}`);
   const result = child.then((r) => ({ stdout: out, stderr: err, exitCode: r.exitCode ?? -1, signal: r.signal ?? undefined, ms: Date.now() - start }));
-  return { pid: child.pid, stdout: () => out, stderr: () => err, result };
+  const handle = { pid: child.pid, stdout: () => out, stderr: () => err, result };
+  runningMakes.add(handle);
+  void result.then(() => runningMakes.delete(handle));
+  return handle;
+}
+
+const runningMakes = new Set<MakeHandle>();
+
+/**
+ * Stop every make startMake began that still runs (a test timed out or failed
+ * half-way): SIGINT to its group as Ctrl-C would, SIGKILL after 5 s. For afterEach.
+ */
+export async function stopRunningMakes(): Promise<void> {
+  const within = (p: Promise<unknown>, ms: number) => Promise.race([p, new Promise((r) => setTimeout(r, ms))]);
+  for (const handle of [...runningMakes]) {
+    for (const signal of ['SIGINT', 'SIGKILL'] as const) {
+      try {
+        process.kill(-handle.pid, signal);
+      } catch {
+        break; // the group is gone
+      }
+      if (await within(handle.result.then(() => true), 5000)) break;
+    }
+  }
 }
 
 export interface HostProcess {
@@ -349,4 +372,37 @@ export async function containersMounting(kind: EngineKind, dirs: string[]): Prom
   const { stdout } = await execa(argv[0], argv.slice(1), { reject: false });
   const under = (source: string, dir: string) => source === dir || source.startsWith(dir + '/');
   return String(stdout).split('\n').filter((line) => line.split(' ').some((source) => dirs.some((d) => under(source, d))));
+}
+
+export interface Sampling {
+  /** Stop sampling; resolves with every sample taken (one count per sample). */
+  stop(): Promise<number[]>;
+}
+
+/**
+ * Count, every `intervalMs` (ps-list takes ~70 ms of that), the running
+ * processes `count` picks out of the host's, until stopped.
+ */
+export function sampleProcesses(count: (procs: HostProcess[]) => number, intervalMs = 100): Sampling {
+  const samples: number[] = [];
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      const start = Date.now();
+      samples.push(count((await hostProcesses()).filter((p) => p.state !== 'Z')));
+      await new Promise((r) => setTimeout(r, Math.max(0, intervalMs - (Date.now() - start))));
+    }
+  })();
+  return {
+    stop: async () => {
+      running = false;
+      await loop;
+      return samples;
+    },
+  };
+}
+
+/** Compilers (cc1) at work in one of `dirs`: Kbuild runs them with the O= dir as working directory. */
+export function compilersIn(dirs: string[]): (procs: HostProcess[]) => number {
+  return (procs) => procs.filter((p) => p.name === 'cc1' && dirs.some((d) => p.cwd === d || p.cwd?.startsWith(d + '/'))).length;
 }
