@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# npm run bench: measure kbuild-container on this machine against the bare
+# engine, a native host build and the kernel's own scripts/container, and
+# print a table plus a JSON file (see scripts/bench/bench.mjs; --help).
+#
+# Needs root (the kernel tree is used through a throw-away overlay mount),
+# the images and trees of scripts/setup-engines.sh, build-images.sh and
+# fetch-kernels.sh, and by default waits for a machine where nobody else
+# compiles: figures taken on a busy machine say little.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+case " $* " in *" --help "*|*" -h "*) exec node scripts/bench/bench.mjs --help ;; esac
+[ "$(id -u)" = 0 ] || { echo "bench.sh: must run as root (overlay mount of the kernel tree)" >&2; exit 2; }
+[ -d node_modules ] || npm ci --no-audit --no-fund --loglevel=error
+
+# The runner as of the working tree, built aside so that dist/ (which others
+# may be running) is left alone; node resolves its dependencies from the repo.
+rm -rf .bench/dist
+node_modules/.bin/tsc -p tsconfig.json --outDir .bench/dist
+chmod +x .bench/dist/cli.js
+
+exec node scripts/bench/bench.mjs "$@"

@@ -1,0 +1,83 @@
+// Reads a V8 .cpuprofile (node --cpu-prof) and says where the runner's time
+// went: how long before the first line of runner code ran (module resolution,
+// loading and linking), and self time by kind of code.
+import fs from 'node:fs';
+
+const META = new Set(['(program)', '(garbage collector)', '(idle)', '(root)']);
+
+/**
+ * What a sample was doing, judged from its whole stack (leaf first): code of
+ * the runner or of a dependency owns everything it calls into; without such
+ * a frame the time is node's own, split into the ESM loader, first loads of
+ * built-in modules, and the rest (bootstrap, teardown).
+ */
+function category(stack, runnerMarker) {
+  const leaf = stack[0];
+  if (META.has(leaf.functionName)) return leaf.functionName;
+  const owner = stack.findIndex((f) => f.url.includes(runnerMarker) || f.url.includes('/node_modules/'));
+  const below = owner < 0 ? stack : stack.slice(0, owner);
+  if (owner >= 0 && stack[owner].url.includes('/node_modules/')) return 'dependency code';
+  if (owner >= 0) {
+    if (below.some((f) => /^node:(internal\/)?child_process/.test(f.url))) return 'runner: spawning processes';
+    if (below.some((f) => /^node:(internal\/)?fs/.test(f.url))) return 'runner: file system calls';
+    if (below.some((f) => f.url.startsWith('node:'))) return 'runner: other node APIs';
+    return 'runner: its own JS';
+  }
+  if (stack.some((f) => f.url.startsWith('node:internal/modules/esm'))) return 'node: ESM loader (resolve, read, compile, link)';
+  if (stack.some((f) => f.functionName === 'compileForInternalLoader')) return 'node: built-in modules, first load';
+  return 'node: other (bootstrap, teardown)';
+}
+
+/** Summarise one profile file. Times in milliseconds. */
+export function summarizeProfile(file, runnerMarker) {
+  const profile = JSON.parse(fs.readFileSync(file, 'utf8'));
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parent = new Map();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+
+  // Sample i covers the interval up to the next sample.
+  const times = [];
+  let t = profile.startTime;
+  for (const d of profile.timeDeltas) times.push((t += d));
+  const self = new Map();
+  let firstRunnerSample;
+  const runsRunnerCode = new Map();
+  const inRunner = (id) => {
+    if (!runsRunnerCode.has(id)) {
+      const n = byId.get(id);
+      runsRunnerCode.set(id, n.callFrame.url.includes(runnerMarker) || (parent.has(id) && inRunner(parent.get(id))));
+    }
+    return runsRunnerCode.get(id);
+  };
+  for (let i = 0; i < profile.samples.length; i++) {
+    const id = profile.samples[i];
+    const dur = (i + 1 < times.length ? times[i + 1] : profile.endTime) - times[i];
+    self.set(id, (self.get(id) ?? 0) + dur);
+    if (firstRunnerSample === undefined && inRunner(id)) firstRunnerSample = times[i];
+  }
+
+  const categories = {};
+  const functions = new Map();
+  const stackOf = (id) => {
+    const frames = [];
+    for (let n = id; n !== undefined; n = parent.get(n)) frames.push(byId.get(n).callFrame);
+    return frames;
+  };
+  for (const [id, us] of self) {
+    const frame = byId.get(id).callFrame;
+    const cat = category(stackOf(id), runnerMarker);
+    categories[cat] = (categories[cat] ?? 0) + us / 1000;
+    const key = `${frame.functionName || '(anonymous)'} ${frame.url.replace(/^.*\//, '')}`;
+    functions.set(key, (functions.get(key) ?? 0) + us / 1000);
+  }
+  const top = [...functions].sort((a, b) => b[1] - a[1]).slice(0, 8).map(([name, ms]) => ({ name, ms: round(ms) }));
+  for (const k of Object.keys(categories)) categories[k] = round(categories[k]);
+  return {
+    totalMs: round((profile.endTime - profile.startTime) / 1000),
+    untilRunnerCodeMs: firstRunnerSample === undefined ? undefined : round((firstRunnerSample - profile.startTime) / 1000),
+    categories,
+    top,
+  };
+}
+
+const round = (x) => Math.round(x * 10) / 10;
