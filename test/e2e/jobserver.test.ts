@@ -238,9 +238,9 @@ describe('real kernel builds (linux 6.1 tinyconfig bzImage)', () => {
     await configure('podman', TREE61, dir);
 
     // -j1 for a while (the build is resumed below).
-    const one = await sampleWhile(startMake('podman', TREE61, ['CONTAINER=korg-gcc', `O=${dir}`, '-j1', 'bzImage']), [dir], 30_000);
-    figures.push(describeSample('podman -j1 (first 30 s)', one.sampled));
-    expect(one.interrupted, 'the -j1 build ended within 30 s').toBe(true);
+    const one = await sampleWhile(startMake('podman', TREE61, ['CONTAINER=korg-gcc', `O=${dir}`, '-j1', 'bzImage']), [dir], 20_000);
+    figures.push(describeSample('podman -j1 (first 20 s)', one.sampled));
+    expect(one.interrupted, 'the -j1 build ended within 20 s').toBe(true);
     expect(one.sampled.max).toBe(1);
     expect(one.result.stderr).not.toMatch(WARNING);
 
@@ -282,8 +282,8 @@ describe('real kernel builds (linux 6.1 tinyconfig bzImage)', () => {
     it('podman (pipe passed in): never more than 2 compilers of both builds together', async () => {
       const parent = scratchFor('podman', 'kbc-js-parent-');
       fs.writeFileSync(path.join(parent, 'Makefile'), parentMakefile('podman', [c1, c2].map((dir) => ({ dir: TREE61, image: 'korg-gcc', args: [`O=${dir}`, 'bzImage'] }))));
-      const run = await sampleWhile(startMake('podman', parent, ['-j2'], { fragment: false }), [c1, c2], 40_000);
-      figures.push(describeSample('two podman builds under one make -j2, shared pipe (first 40 s)', run.sampled));
+      const run = await sampleWhile(startMake('podman', parent, ['-j2'], { fragment: false }), [c1, c2], 30_000);
+      figures.push(describeSample('two podman builds under one make -j2, shared pipe (first 30 s)', run.sampled));
       expect(run.interrupted).toBe(true);
       expect(run.result.stdout + run.result.stderr).not.toMatch(WARNING);
       expect(run.sampled.max).toBeLessThanOrEqual(2);
@@ -313,8 +313,8 @@ describe('real kernel builds (linux 6.1 tinyconfig bzImage)', () => {
           { dir: TREE61, image: 'korg-gcc', args: [`O=${c1}`, 'bzImage'] },
         ]),
       );
-      const run = await sampleWhile(startMake('podman', parent, ['-j2'], { fragment: false, make: MAKE44 }), [f1, c1], 40_000);
-      figures.push(describeSample('make 4.4 -j2 over korg-gcc-trixie (6.12) + korg-gcc (6.1), shared FIFO (first 40 s)', run.sampled));
+      const run = await sampleWhile(startMake('podman', parent, ['-j2'], { fragment: false, make: MAKE44 }), [f1, c1], 30_000);
+      figures.push(describeSample('make 4.4 -j2 over korg-gcc-trixie (6.12) + korg-gcc (6.1), shared FIFO (first 30 s)', run.sampled));
       expect(run.interrupted).toBe(true);
       expect(run.result.stdout + run.result.stderr).not.toMatch(WARNING);
       expect(run.sampled.max).toBeLessThanOrEqual(2);
