@@ -12,8 +12,8 @@ import { fileURLToPath } from 'node:url';
 import { parse as parseShellWords } from 'shell-quote';
 import { summarizeProfile } from './cpuprof.mjs';
 import {
-  MachineSampler, alternate, cmdline, cwdOf, descendants, lastLines, listProcesses, now, paired,
-  peakRssKiB, run, runOk, sleep, summarize, waitForQuiet,
+  MachineSampler, alternate, cmdline, cwdOf, descendants, lastLines, listProcesses, liveChildren, now, paired,
+  peakRssKiB, run, runOk, sleep, stopping, summarize, waitForQuiet,
 } from './lib.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -27,7 +27,10 @@ const USAGE = `usage: scripts/bench.sh [OPTIONS]
 
   --quick            few repetitions (develop the script; figures are not meaningful)
   --no-wait          do not wait for a quiet machine first
-  --wait-max MIN     longest wait for a quiet machine (default 40)
+  --wait-max MIN     longest wait for a quiet machine at the start (default 40)
+  --gate-max MIN     before each figure and each full build, wait up to MIN for
+                     20 s without others' cc1/make (default 5; 0: do not)
+  --gate-budget MIN  at most this much waiting in those gates altogether (default 30)
   --runs N           timed rounds for start-up figures (default 15; warm-up 2)
   --noop-runs N      timed rounds for the no-op rebuild (default 10)
   --full-runs N      full builds per tool (default 2)
@@ -50,6 +53,8 @@ const { values: opt } = parseArgs({
     quick: { type: 'boolean', default: false },
     'no-wait': { type: 'boolean', default: false },
     'wait-max': { type: 'string', default: '40' },
+    'gate-max': { type: 'string', default: '5' },
+    'gate-budget': { type: 'string', default: '30' },
     runs: { type: 'string' },
     'noop-runs': { type: 'string' },
     'full-runs': { type: 'string' },
@@ -79,6 +84,8 @@ const cfg = {
   fullRuns: int(opt['full-runs'], opt.quick ? 1 : 2),
   stopReps: int(opt['stop-reps'], opt.quick ? 1 : 3),
   stopTimeoutMs: int(opt['stop-timeout'], 10) * 1000,
+  gateMaxMs: opt['no-wait'] ? 0 : Number(opt['gate-max']) * 60000,
+  gateBudgetMs: Number(opt['gate-budget']) * 60000,
   jobs: int(opt.jobs, 2),
   image: opt.image,
   pristine: path.resolve(opt.tree),
@@ -142,7 +149,19 @@ async function setUp() {
   for (const e of cfg.engines) await runOk(e, ['run', '--rm', '--network=none', cfg.image, 'true']);
 }
 
-async function tearDown() {
+let tornDown;
+/** Stop what still runs, remove our containers, unmount the overlay, remove the work directory; once. */
+function tearDown() {
+  tornDown ??= tearDownOnce();
+  return tornDown;
+}
+
+async function tearDownOnce() {
+  // Interrupted mid-measurement: stop what runs as a user would (the runner removes its container).
+  const cleanup = (file, args, options) => run(file, args, { ...options, cleanup: true });
+  for (const child of liveChildren) child.kill('SIGTERM');
+  for (let i = 0; i < 30 && liveChildren.size > 0; i++) await sleep(100);
+  for (const child of liveChildren) child.kill('SIGKILL');
   for (const pgid of leaders) {
     try {
       process.kill(-pgid, 'SIGKILL');
@@ -150,17 +169,17 @@ async function tearDown() {
   }
   // Bare-engine containers of this run (an interrupted benchmark may leave one).
   for (const engine of cfg.engines) {
-    const r = await run(engine, ['ps', '--all', '--quiet', '--filter', `name=kbench-${process.pid.toString(36)}-`], { capture: true });
+    const r = await cleanup(engine, ['ps', '--all', '--quiet', '--filter', `name=kbench-${process.pid.toString(36)}-`], { capture: true });
     for (const id of r.stdout.split('\n').filter(Boolean)) containers.add(`${engine} ${id}`);
   }
   for (const c of containers) {
     const [engine, name] = c.split(' ');
-    await run(engine, engine === 'podman' ? ['rm', '--force', '--time=0', name] : ['rm', '--force', name]);
+    await cleanup(engine, engine === 'podman' ? ['rm', '--force', '--time=0', name] : ['rm', '--force', name]);
   }
   if (overlayMounted) {
     // Anything still using the tree would keep it busy: wait briefly for stragglers.
     for (let i = 0; i < 20; i++) {
-      const r = await run('umount', [tree]);
+      const r = await cleanup('umount', [tree]);
       if (r.code === 0) {
         overlayMounted = false;
         break;
@@ -268,12 +287,42 @@ const errors = [];
 const sampler = new MachineSampler(W);
 const ms = (x) => Math.round(x * 10) / 10;
 
+const gates = [];
+let gateSpentMs = 0;
+/**
+ * Others build on this machine now and then: before a figure or a full build,
+ * wait (within limits) until the sampler has seen nobody else's cc1 or make
+ * for 20 s.
+ */
+async function gate(label) {
+  const budget = Math.min(cfg.gateMaxMs, cfg.gateBudgetMs - gateSpentMs);
+  if (budget <= 0) return gates.push({ label, skipped: true });
+  const start = now();
+  let quiet;
+  while ((quiet = now() - sampler.lastOthersAt >= 20000) === false && now() - start < budget && !stopping.now) await sleep(1000);
+  const waitedS = Math.round((now() - start) / 1000);
+  gateSpentMs += now() - start;
+  gates.push({ label, quiet, waitedS });
+  if (!quiet) log(`  (${label}: others still building after ${waitedS} s; measuring anyway)`);
+  else if (waitedS > 1) log(`  (waited ${waitedS} s for others' builds to end)`);
+}
+
+/** "quiet" or how often the sampler (every 2 s) saw others' compilers or makes. */
+function othersDuring(mark) {
+  const d = sampler.since(mark);
+  return d.withOthers === 0 ? `quiet (${d.samples} samples)` : `others' cc1/make in ${d.withOthers}/${d.samples} samples`;
+}
+
 /** Run one figure; a failure becomes an error row instead of ending the benchmark. */
 async function figure(phase, name, fn) {
   sampler.enter(phase);
   log(name);
+  const first = rows.length;
+  await gate(name);
+  const mark = sampler.mark();
   try {
     await fn();
+    for (const r of rows.slice(first)) r.machine ??= othersDuring(mark);
   } catch (err) {
     errors.push({ figure: name, error: err.message });
     rows.push({ figure: name, tool: '', measured: 'failed', spread: err.message.slice(0, 200), goal: '', verdict: 'error' });
@@ -305,22 +354,29 @@ async function fullBuilds() {
 
   const times = Object.fromEntries(kinds.map(([k]) => [k, []]));
   const memory = Object.fromEntries(kinds.map(([k]) => [k, []]));
+  const others = Object.fromEntries(kinds.map(([k]) => [k, []]));
   for (let round = 0; round < cfg.fullRuns; round++) {
     const order = round % 2 === 0 ? kinds : [...kinds].reverse();
     for (const [kind, make] of order) {
       const name = `full-${kind}-${round}`;
       const o = kind.startsWith('upstream') ? UPSTREAM_O(name) : outDir(name);
       fs.rmSync(path.resolve(tree, o), { recursive: true, force: true });
+      await gate(name);
+      const mark = sampler.mark();
       const peak = kind === 'native' ? { stop() {}, result: () => ({}) } : new PeakRss();
       const r = await make({ o, goals, jobs: cfg.jobs })().finally(() => peak.stop());
+      const d = sampler.since(mark);
+      others[kind].push(d.withOthers);
+      r.others = `${d.withOthers}/${d.samples}`;
       if (!fs.existsSync(path.resolve(tree, o, 'arch/x86/boot/bzImage'))) throw new Error(`${kind}: no bzImage after the build`);
       times[kind].push(r.ms);
       memory[kind].push(peak.result());
       finished[kind] = o;
-      log(`  ${kind} round ${round + 1}: ${s(r.ms)}`);
+      log(`  ${kind} round ${round + 1}: ${s(r.ms)} (others' cc1/make in ${r.others} samples)`);
     }
   }
-  raw.fullBuild = { goals, jobs: cfg.jobs, times, memory };
+  raw.fullBuild = { goals, jobs: cfg.jobs, times, memory, samplesWithOthersBuilding: others };
+  const disturbed = (k) => others[k].filter((n) => n > 0).length;
   const nat = summarize(times.native);
   for (const [kind] of kinds.slice(1)) {
     const st = summarize(times[kind]);
@@ -330,6 +386,7 @@ async function fullBuilds() {
       tool: toolName(kind),
       measured: `${ratio.toFixed(3)} (${s(st.median)} vs ${s(nat.median)})`,
       spread: `${kind} ${s(st.min)}–${s(st.max)}, native ${s(nat.min)}–${s(nat.max)}, n=${st.n}/${nat.n}`,
+      machine: `runs with others' cc1/make: ${kind} ${disturbed(kind)}/${st.n}, native ${disturbed('native')}/${nat.n}`,
       goal: '≤ 1.05',
       verdict: kind.startsWith('upstream') ? 'reported' : verdict(ratio <= 1.05),
       value: ratio,
@@ -615,6 +672,7 @@ async function cpuProfiles(engine, spec) {
  * container) and the engine no longer knows the container.
  */
 async function stopTrial({ kind, engine, signal, target }) {
+  if (stopping.now) throw new Error('the benchmark is stopping');
   const up = kind.startsWith('upstream');
   const o = up ? UPSTREAM_O(`stop-${rawCount++}`) : outDir(`stop-${rawCount++}`);
   const oInside = up ? path.join('/src', o) : o;
@@ -761,8 +819,8 @@ async function upstreamCannot(engine, how) {
 
 function table() {
   const esc = (x) => String(x ?? '').replaceAll('|', '\\|');
-  const lines = ['| figure | tool / engine | measured (median) | spread | goal | verdict |', '|---|---|---|---|---|---|'];
-  for (const r of rows) lines.push(`| ${[r.figure, r.tool, r.measured, r.spread, r.goal, r.verdict].map(esc).join(' | ')} |`);
+  const lines = ['| figure | tool / engine | measured (median) | spread | goal | verdict | machine meanwhile |', '|---|---|---|---|---|---|---|'];
+  for (const r of rows) lines.push(`| ${[r.figure, r.tool, r.measured, r.spread, r.goal, r.verdict, r.machine].map(esc).join(' | ')} |`);
   return lines.join('\n');
 }
 
@@ -794,7 +852,7 @@ async function main() {
   }
   if (P.has('stop')) for (const [k, e] of [...kindsOurs, ...upDocker]) await figure(k.startsWith('up') ? 'upstream-stop' : 'stop', `stop latency ${k}`, () => stopLatency(k, e));
 
-  const machine = { waitForQuiet: quiet, phases: sampler.report(), loadAtEnd: fs.readFileSync('/proc/loadavg', 'utf8').trim() };
+  const machine = { waitForQuiet: quiet, gates, gateWaitS: Math.round(gateSpentMs / 1000), phases: sampler.report(), loadAtEnd: fs.readFileSync('/proc/loadavg', 'utf8').trim() };
   const result = { meta: { ...meta, finished: new Date().toISOString() }, machine, rows, breakdown, raw, errors };
   const jsonFile = path.resolve(opt.json ?? path.join(repo, '.bench', `bench-${started.toISOString().replace(/[:.]/g, '-')}.json`));
   fs.mkdirSync(path.dirname(jsonFile), { recursive: true });
@@ -834,7 +892,8 @@ function breakdownTable() {
 function machineTable(machine) {
   const q = machine.waitForQuiet;
   const lines = [
-    `Machine: ${os.availableParallelism()} CPUs; ${q.skipped ? 'quiet wait skipped (--no-wait)' : q.quiet ? `quiet (no cc1/make for 30 s) after waiting ${q.waitedS} s` : `NOT quiet after waiting ${q.waitedS} s: ran anyway`}`,
+    `Machine: ${os.availableParallelism()} CPUs; ${q.skipped ? 'quiet wait skipped (--no-wait)' : q.quiet ? `quiet (no cc1/make for 30 s) after waiting ${q.waitedS} s` : `NOT quiet after waiting ${q.waitedS} s: ran anyway`}; ` +
+      `gates before figures and builds: ${machine.gates.filter((g) => g.quiet).length} quiet, ${machine.gates.filter((g) => g.quiet === false).length} not quiet in time, ${machine.gates.filter((g) => g.skipped).length} skipped; ${machine.gateWaitS} s waited in them`,
     '',
     '| phase | s | load1 median (max) | CPU busy median | samples with others\' cc1/make | max others\' cc1 / make |',
     '|---|---|---|---|---|---|',
@@ -850,6 +909,7 @@ for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
   process.on(sig, () => {
     if (exiting) return;
     exiting = true;
+    stopping.now = true;
     log(`${sig}: cleaning up`);
     tearDown().finally(() => process.exit(128 + os.constants.signals[sig]));
   });

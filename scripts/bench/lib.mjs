@@ -8,11 +8,18 @@ export const now = () => performance.timeOrigin + performance.now();
 
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Children run() has started and that have not exited: the benchmark stops them when it is stopped. */
+export const liveChildren = new Set();
+
+/** Set when the benchmark is being stopped: run() starts nothing any more. */
+export const stopping = { now: false };
+
 /**
  * Run a command to its end and time it: from just before spawn to the 'exit' event.
  * stdout goes to /dev/null unless `capture`; the last 8 KiB of stderr are kept for errors.
  */
-export function run(file, args, { cwd, env, capture = false, detached = false, onStart } = {}) {
+export function run(file, args, { cwd, env, capture = false, detached = false, onStart, cleanup = false } = {}) {
+  if (stopping.now && !cleanup) return Promise.reject(new Error('the benchmark is stopping'));
   return new Promise((resolve, reject) => {
     const start = now();
     const child = spawn(file, args, { cwd, env, detached, stdio: ['ignore', capture ? 'pipe' : 'ignore', 'pipe'] });
@@ -23,7 +30,9 @@ export function run(file, args, { cwd, env, capture = false, detached = false, o
     child.stdout?.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr = (stderr + d).slice(-8192)));
     child.once('error', (err) => reject(Object.assign(err, { message: `${err.message} (${[file, ...args].join(' ')}${cwd ? ` in ${cwd}` : ''})` })));
+    liveChildren.add(child);
     child.once('exit', (code, signal) => {
+      liveChildren.delete(child);
       end = now();
       status = { code, signal };
     });
@@ -156,18 +165,18 @@ export function descendants(procs, isRoot) {
 const BUILD_COMMS = new Set(['cc1', 'cc1plus', 'make', 'gmake']);
 
 /**
- * Compilers and makes that are not ours: ours run with a working directory
- * under `workDir` (the same paths inside our containers), or under /src while
- * upstream's scripts/container (which mounts the tree there) is being measured.
+ * Compilers and makes that are not ours. Ours run with a working directory
+ * under `workDir` (the same paths inside our containers); scripts/container
+ * mounts the tree at /src, where ours build in (or name) /src/.kbc-bench.
  */
-export function foreignBuildProcesses(workDir, { srcIsOurs = false } = {}) {
+export function foreignBuildProcesses(workDir) {
   let cc1 = 0;
   let make = 0;
   for (const p of listProcesses()) {
     if (!BUILD_COMMS.has(p.comm)) continue;
     const cwd = cwdOf(p.pid) ?? '';
     if (cwd === workDir || cwd.startsWith(workDir + '/')) continue;
-    if (srcIsOurs && (cwd === '/src' || cwd.startsWith('/src/'))) continue;
+    if (cwd.startsWith('/src/.kbc-bench') || (cwd === '/src' && cmdline(p.pid).some((w) => w.includes('.kbc-bench')))) continue;
     if (p.comm.startsWith('cc1')) cc1++;
     else make++;
   }
@@ -195,6 +204,8 @@ export class MachineSampler {
     this.phase = 'setup';
     this.phases = {};
     this.last = cpuTimes();
+    this.count = { samples: 0, withOthers: 0 };
+    this.lastOthersAt = now(); // no history yet: as if others had just been seen
     this.timer = setInterval(() => this.sample(), intervalMs);
     this.timer.unref();
   }
@@ -203,7 +214,12 @@ export class MachineSampler {
     const cpu = cpuTimes();
     const busy = 1 - (cpu.idle - this.last.idle) / Math.max(1, cpu.total - this.last.total);
     this.last = cpu;
-    const foreign = foreignBuildProcesses(this.workDir, { srcIsOurs: this.phase.startsWith('upstream') });
+    const foreign = foreignBuildProcesses(this.workDir);
+    this.count.samples++;
+    if (foreign.cc1 + foreign.make > 0) {
+      this.count.withOthers++;
+      this.lastOthersAt = now();
+    }
     const rec = (this.phases[this.phase] ??= { samples: 0, load1: [], busy: [], foreignCc1: [], foreignMake: [], start: now() });
     rec.samples++;
     rec.load1.push(loadAverage()[0]);
@@ -211,6 +227,15 @@ export class MachineSampler {
     rec.foreignCc1.push(foreign.cc1);
     rec.foreignMake.push(foreign.make);
     rec.end = now();
+  }
+
+  /** A point to measure from with since(): how many samples saw others' builds in between. */
+  mark() {
+    return { ...this.count };
+  }
+
+  since(mark) {
+    return { samples: this.count.samples - mark.samples, withOthers: this.count.withOthers - mark.withOthers };
   }
 
   enter(phase) {
