@@ -154,6 +154,19 @@ for d in "$khome/.config" "$khome/.config/containers"; do
     [ "$(stat -c %u "$d")" = "$kuid" ] || chown "$kuid:$kgid" "$d"
 done
 
+# Rootless Podman falls back to the vfs driver here, which copies the whole
+# image for every container start and deletes it at every removal (measured:
+# `podman rm` 2.5-6.5 s, so no stop within 1 s). Native rootless overlay works
+# on this kernel: ask for it, and reset a store that was made with vfs (its
+# images are loaded again by build-images.sh).
+write_if_changed "$khome/.config/containers/storage.conf" \
+    $'[storage]\ndriver = "overlay"' "$kuid:$kgid"
+if [ -d "$khome/.local/share/containers/storage/vfs" ]; then
+    step "resetting $KBC_USER's vfs image store to overlay"
+    quietly "podman system reset" as_kbuilder podman system reset --force
+    rm -f "$khome/.local/share/containers/.kbc-migrated"
+fi
+
 # `podman system migrate` once, after the subuid ranges exist (it restarts
 # the rootless pause process so that it picks the new mappings up).
 migrated="$khome/.local/share/containers/.kbc-migrated"
