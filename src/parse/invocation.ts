@@ -20,16 +20,20 @@ export interface ContainerSettings extends ContainerTomlSettings {
   dryRun: boolean;
 }
 
-export interface Invocation {
+/** What make itself says about the call: where, which goals, options and variables. */
+export interface MakeView {
   /** Where make runs (after every -C): the same path inside the container. */
   cwd: string;
   goals: string[];
   flags: string[];
   jobs: Jobs;
   jobserver?: Jobserver;
-  /** Command-line variables as typed, minus the CONTAINER* ones. */
+  /** Command-line variables as typed (in an Invocation, minus the CONTAINER* ones). */
   overrides: Override[];
   silent: boolean;
+}
+
+export interface Invocation extends MakeView {
   verbose: boolean;
   container: ContainerSettings;
   /** O= (command line) or KBUILD_OUTPUT, absolute. */
@@ -42,14 +46,7 @@ export interface Invocation {
   env: Record<string, string>;
 }
 
-export interface InvocationInput {
-  cwd: string;
-  goals: string[];
-  flags: string[];
-  jobs: Jobs;
-  jobserver?: Jobserver;
-  overrides: Override[];
-  silent: boolean;
+export interface InvocationInput extends MakeView {
   env: NodeJS.ProcessEnv;
   /** The `.container.toml` of cwd, already read; when the key is absent it is read from cwd here. */
   containerConfig?: ContainerConfig | undefined;
