@@ -52,6 +52,11 @@ export function scratchDir(kind: EngineKind, prefix = 'kbc-e2e-'): string {
   return dir;
 }
 
+/** Remove a directory made by scratchDir (or any temp dir of a test), whoever owns its files. */
+export function removeScratch(dir: string): void {
+  fs.rmSync(dir, { recursive: true, force: true });
+}
+
 export function userIds(user: string): { uid: number; gid: number } {
   const line = fs.readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith(user + ':'));
   if (!line) throw new Error(`no user ${user}: run scripts/setup-engines.sh`);

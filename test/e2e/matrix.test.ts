@@ -1,0 +1,283 @@
+// Issue 5, the kernel and toolchain matrix: tinyconfig kernels built through
+// `make CONTAINER=img` with O= outside the tree, for linux 6.1, 6.12 and 7.2
+// (6.13+ writes absolute paths into O=/Makefile: fine when the tree keeps its
+// path inside), with GCC, Clang (LLVM=1) and the arm64 cross GCC; then
+// `modules` and an out-of-tree module (`make -C KERNEL_O M=DIR`) on 6.1 and 7.2.
+// One `it` per cell, so a failure names kernel × toolchain × engine. Each cell
+// runs on one engine, rootful Podman or Docker, spread so that every kernel
+// and every toolchain meets both; the cheapest cell also runs on rootless
+// Podman. Budget: about 15 minutes on an idle 2-core machine.
+import fs from 'node:fs';
+import path from 'node:path';
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  ENGINE_KINDS,
+  callerIds,
+  containersMounting,
+  filesNotOwnedBy,
+  kernelTree,
+  processesMentioning,
+  removeScratch,
+  runMake,
+  runtimeOf,
+  scratchDir,
+  treeSnapshot,
+  waitFor,
+  type EngineKind,
+  type MakeResult,
+} from './support.js';
+
+type Kernel = '6.1' | '6.12' | '7.2';
+type ToolchainName = 'gcc' | 'clang' | 'arm64';
+type BootImage = 'x86 bzImage' | 'arm64 Image';
+
+interface Toolchain {
+  image: string;
+  /** Command-line variables every make of this toolchain gets. */
+  vars: string[];
+  goal: string;
+  /** The boot image the goal leaves under O=. */
+  artefact: string;
+  bootImage: BootImage;
+  /** .config lines that prove the toolchain asked for is the one Kconfig found. */
+  config: RegExp[];
+}
+
+const TOOLCHAINS: Record<ToolchainName, Toolchain> = {
+  gcc: { image: 'korg-gcc', vars: [], goal: 'bzImage', artefact: 'arch/x86/boot/bzImage', bootImage: 'x86 bzImage', config: [/^CONFIG_CC_IS_GCC=y$/m, /^CONFIG_X86=y$/m] },
+  clang: { image: 'korg-clang', vars: ['LLVM=1'], goal: 'bzImage', artefact: 'arch/x86/boot/bzImage', bootImage: 'x86 bzImage', config: [/^CONFIG_CC_IS_CLANG=y$/m, /^CONFIG_LD_IS_LLD=y$/m] },
+  arm64: {
+    image: 'korg-gcc-arm64',
+    vars: ['ARCH=arm64', 'CROSS_COMPILE=aarch64-linux-gnu-'],
+    goal: 'Image',
+    artefact: 'arch/arm64/boot/Image',
+    bootImage: 'arm64 Image',
+    config: [/^CONFIG_ARM64=y$/m, /^CONFIG_CC_IS_GCC=y$/m],
+  },
+};
+
+interface Cell {
+  kernel: Kernel;
+  toolchain: ToolchainName;
+  engine: EngineKind;
+  /** When the toolchain's usual image cannot build this kernel. */
+  image?: string;
+  /** Variables on top of the toolchain's, and the .config line they must give. */
+  vars?: string[];
+  config?: RegExp;
+  /** Configure tinyconfig + MODULES (IKCONFIG=m as one in-tree module) and test `modules` and M= after the image. */
+  modules?: boolean;
+}
+
+// Podman 5 cells, Docker 4: each kernel and each toolchain on both engines.
+const CELLS: Cell[] = [
+  { kernel: '6.1', toolchain: 'gcc', engine: 'podman', modules: true },
+  { kernel: '6.1', toolchain: 'clang', engine: 'docker' },
+  { kernel: '6.1', toolchain: 'arm64', engine: 'podman' },
+  { kernel: '6.12', toolchain: 'gcc', engine: 'podman' },
+  // tinyconfig is i386 unless ARCH=x86_64, and 6.12's i386 mm/maccess.c fails
+  // with Clang 14 ("invalid output size for constraint '=a'"): build x86_64.
+  { kernel: '6.12', toolchain: 'clang', engine: 'podman', vars: ['ARCH=x86_64'], config: /^CONFIG_X86_64=y$/m },
+  { kernel: '6.12', toolchain: 'arm64', engine: 'docker' },
+  { kernel: '7.2', toolchain: 'gcc', engine: 'docker', modules: true },
+  // 7.2 wants LLVM >= 17.0.1 (scripts/min-tool-version.sh); bookworm's korg-clang has 14.
+  { kernel: '7.2', toolchain: 'clang', engine: 'podman', image: 'korg-clang-trixie' },
+  { kernel: '7.2', toolchain: 'arm64', engine: 'docker' },
+];
+// The cheapest cell (plain tinyconfig, one GCC, no compression of a cross
+// image): it also runs as the rootless user.
+const ROOTLESS_CELL: Cell = { kernel: '6.1', toolchain: 'gcc', engine: 'rootless' };
+
+const KERNELS: Kernel[] = ['6.1', '6.12', '7.2'];
+const imageOf = (cell: Cell) => cell.image ?? TOOLCHAINS[cell.toolchain].image;
+const cellName = (cell: Cell) => `linux ${cell.kernel} × ${cell.toolchain}${cell.vars ? ` ${cell.vars.join(' ')}` : ''} on ${cell.engine} (${imageOf(cell)})`;
+const banner = (kind: EngineKind, image: string) => `  ${runtimeOf(kind).toUpperCase().padEnd(7)} ${image}`;
+
+/** Figures for the report, printed once at the end. */
+const figures: string[] = [];
+const scratch: string[] = [];
+const pristine = new Map<Kernel, string>();
+/** O= of each cell that built, for the module tests that follow it. */
+const built = new Map<Cell, string>();
+
+function tmpDir(kind: EngineKind, prefix: string): string {
+  const dir = scratchDir(kind, prefix);
+  scratch.push(dir);
+  return dir;
+}
+
+function tail(r: MakeResult, chars = 3000): string {
+  return `exit ${r.exitCode}\n--- stderr (end) ---\n${r.stderr.slice(-chars)}\n--- stdout (end) ---\n${r.stdout.slice(-chars)}`;
+}
+
+/** A make that must succeed in one container of the expected engine, with LF-only output. */
+function expectGoodRun(r: MakeResult, kind: EngineKind, image: string): void {
+  expect(r.exitCode, tail(r)).toBe(0);
+  expect(r.stderr.split('\n').filter((l) => l === banner(kind, image)), 'one banner naming engine and image').toHaveLength(1);
+  expect(r.stdout.includes('\r') || r.stderr.includes('\r'), 'a \\r in the captured output').toBe(false);
+}
+
+/** What the first bytes of a boot image say it is: x86 boot protocol "HdrS" at 0x202, arm64 "ARM\x64" at 0x38. */
+function bootImageKind(file: string): BootImage | undefined {
+  const head = Buffer.alloc(0x210);
+  const fd = fs.openSync(file, 'r');
+  try {
+    fs.readSync(fd, head, 0, head.length, 0);
+  } finally {
+    fs.closeSync(fd);
+  }
+  if (head.toString('latin1', 0x202, 0x206) === 'HdrS') return 'x86 bzImage';
+  if (head.toString('latin1', 0x38, 0x3c) === 'ARM\x64') return 'arm64 Image';
+  return undefined;
+}
+
+/** The vermagic string in a .ko's .modinfo: it starts with the release the module was built for. */
+function vermagic(ko: string): string | undefined {
+  const text = fs.readFileSync(ko).toString('latin1');
+  return /vermagic=([^\0]*)\0/.exec(text)?.[1];
+}
+
+function kernelRelease(out: string): string {
+  return fs.readFileSync(path.join(out, 'include/config/kernel.release'), 'utf8').trim();
+}
+
+/** After make returns, nothing of the build may still run on the host. */
+async function expectNothingRunning(dir: string): Promise<void> {
+  const quiet = await waitFor(async () => (await processesMentioning(dir)).length === 0, 10_000, 200);
+  expect(quiet, `processes still mention ${dir}: ${JSON.stringify(await processesMentioning(dir))}`).toBeDefined();
+}
+
+/** tinyconfig (+ the options the cell needs) and the toolchain's boot image, in a fresh O= outside the tree. */
+async function buildCell(cell: Cell): Promise<string> {
+  const kind = cell.engine;
+  const tc = TOOLCHAINS[cell.toolchain];
+  const image = imageOf(cell);
+  const tree = kernelTree(cell.kernel);
+  const out = tmpDir(kind, `kbc-matrix-${cell.kernel}-${cell.toolchain}-${kind}-`);
+  const make = (args: string[]) => runMake(kind, tree, [`CONTAINER=${image}`, `O=${out}`, ...tc.vars, ...(cell.vars ?? []), ...args]);
+  const times: string[] = [];
+
+  const config = await make(['tinyconfig']);
+  expectGoodRun(config, kind, image);
+  times.push(`tinyconfig ${(config.ms / 1000).toFixed(1)} s`);
+
+  if (cell.modules) {
+    // scripts/config only edits text; olddefconfig (in the container) settles the dependencies.
+    await execa('bash', [path.join(tree, 'scripts/config'), '--file', path.join(out, '.config'), '-e', 'MODULES', '-m', 'IKCONFIG']);
+    const old = await make(['olddefconfig']);
+    expectGoodRun(old, kind, image);
+    times.push(`+MODULES olddefconfig ${(old.ms / 1000).toFixed(1)} s`);
+  }
+
+  const build = await make(['-j2', tc.goal]);
+  expectGoodRun(build, kind, image);
+  times.push(`-j2 ${tc.goal} ${(build.ms / 1000).toFixed(1)} s`);
+  figures.push(`${cellName(cell)}: ${times.join(', ')}`);
+
+  const dotConfig = fs.readFileSync(path.join(out, '.config'), 'utf8');
+  for (const line of [...tc.config, ...(cell.config ? [cell.config] : [])]) expect(dotConfig).toMatch(line);
+  if (cell.modules) expect(dotConfig).toMatch(/^CONFIG_MODULES=y$/m);
+  expect(bootImageKind(path.join(out, tc.artefact)), `${tc.artefact} under ${out}`).toBe(tc.bootImage);
+  expect(fs.readFileSync(path.join(out, 'Makefile'), 'utf8'), 'O=/Makefile includes the tree at its host path').toContain(tree);
+
+  const { uid, gid } = callerIds(kind);
+  expect(await filesNotOwnedBy(out, uid, gid)).toEqual([]);
+  await expectNothingRunning(out);
+  expect(await containersMounting(kind, [out])).toEqual([]);
+  return out;
+}
+
+beforeAll(async () => {
+  for (const kernel of KERNELS) pristine.set(kernel, await treeSnapshot(kernelTree(kernel)));
+});
+
+afterAll(async () => {
+  const left = (await Promise.all(ENGINE_KINDS.map((kind) => containersMounting(kind, scratch)))).flat();
+  for (const dir of scratch) removeScratch(dir);
+  if (figures.length > 0) console.log(['matrix.test.ts figures (2 cores, shared with other builds):', ...figures].join('\n  '));
+  expect(left, 'containers left behind').toEqual([]);
+});
+
+describe('tinyconfig boot image per cell, O= outside the tree', () => {
+  for (const cell of CELLS) {
+    it(cellName(cell), async () => {
+      built.set(cell, await buildCell(cell));
+    });
+  }
+
+  it(`${cellName(ROOTLESS_CELL)}: the cheapest cell, as the rootless user`, async () => {
+    await buildCell(ROOTLESS_CELL);
+  });
+});
+
+// It uses system_state, exported by vmlinux on every kernel (tinyconfig has no
+// printk): modpost must find it in KERNEL_O/Module.symvers.
+const EXTMOD_SOURCE = `// SPDX-License-Identifier: GPL-2.0
+#include <linux/init.h>
+#include <linux/kernel.h>
+#include <linux/module.h>
+
+static int __init kbc_hello_init(void)
+{
+	return system_state == SYSTEM_RUNNING ? 0 : -EBUSY;
+}
+
+static void __exit kbc_hello_exit(void)
+{
+}
+
+module_init(kbc_hello_init);
+module_exit(kbc_hello_exit);
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("kbuild-container end-to-end test module");
+`;
+
+describe.each(CELLS.filter((c) => c.modules))('modules, linux $kernel × $toolchain on $engine', (cell) => {
+  const kind = cell.engine;
+  const image = imageOf(cell);
+  const out = () => {
+    const dir = built.get(cell);
+    if (!dir) throw new Error(`${cellName(cell)} did not build: nothing to build modules against`);
+    return dir;
+  };
+
+  it('make modules builds the in-tree module and Module.symvers', async () => {
+    const r = await runMake(kind, kernelTree(cell.kernel), [`CONTAINER=${image}`, `O=${out()}`, '-j2', 'modules']);
+    figures.push(`${cellName(cell)}: -j2 modules (IKCONFIG=m) ${(r.ms / 1000).toFixed(1)} s`);
+    expectGoodRun(r, kind, image);
+    const ko = path.join(out(), 'kernel/configs.ko');
+    expect(fs.existsSync(ko), ko).toBe(true);
+    expect(vermagic(ko)).toMatch(new RegExp(`^${kernelRelease(out()).replaceAll('.', '\\.')} `));
+    expect(fs.readFileSync(path.join(out(), 'modules.order'), 'utf8')).toMatch(/^kernel\/configs\.(ko|o)$/m);
+    // modpost saw vmlinux: the symbols an external module links against are listed.
+    expect(fs.readFileSync(path.join(out(), 'Module.symvers'), 'utf8')).toMatch(/\tsystem_state\tvmlinux\t/);
+    const { uid, gid } = callerIds(kind);
+    expect(await filesNotOwnedBy(out(), uid, gid)).toEqual([]);
+  });
+
+  // Through -f Makefile.container: KERNEL_O/Makefile includes the tree's Makefile
+  // by path, so an enabled tree's GNUmakefile is not read under -C KERNEL_O.
+  it('make -f Makefile.container -C KERNEL_O M=DIR builds an out-of-tree module, from the module directory', async () => {
+    const mod = tmpDir(kind, `kbc-matrix-extmod-${cell.kernel}-`);
+    fs.writeFileSync(path.join(mod, 'kbc_hello.c'), EXTMOD_SOURCE);
+    fs.writeFileSync(path.join(mod, 'Kbuild'), 'obj-m := kbc_hello.o\n');
+    const r = await runMake(kind, mod, ['-C', out(), `M=${mod}`, `CONTAINER=${image}`]);
+    figures.push(`${cellName(cell)}: external module (make -C O M=DIR) ${(r.ms / 1000).toFixed(1)} s`);
+    expectGoodRun(r, kind, image);
+    const ko = path.join(mod, 'kbc_hello.ko');
+    expect(fs.existsSync(ko), `${ko}\n${r.stdout}`).toBe(true);
+    expect(vermagic(ko)).toMatch(new RegExp(`^${kernelRelease(out()).replaceAll('.', '\\.')} `));
+    // system_state undefined would mean modpost did not read the kernel's Module.symvers.
+    expect(r.stderr).not.toMatch(/modpost: .*undefined|Module\.symvers is missing/);
+    const { uid, gid } = callerIds(kind);
+    expect(await filesNotOwnedBy(mod, uid, gid)).toEqual([]);
+    await expectNothingRunning(mod);
+  });
+});
+
+describe('the pristine trees', () => {
+  it.each(KERNELS)('linux %s is untouched (no write, no new file, no ownership change)', async (kernel) => {
+    expect(await treeSnapshot(kernelTree(kernel))).toBe(pristine.get(kernel));
+  });
+});
