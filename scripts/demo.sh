@@ -18,7 +18,7 @@ step "kbuild-container"
 npm run --silent build
 # The fragment finds the runner on PATH, as it would after `npm install -g`.
 bindir=$(mktemp -d)
-ln -s "$repo/dist/cli.js" "$bindir/kbuild-container"
+ln -s "$repo/dist/kbuild-container.cjs" "$bindir/kbuild-container"
 export PATH="$bindir:$PATH"
 
 out=${KBC_DEMO_OUT:-/tmp/kbuild-container-demo/x86}

@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import tty from 'node:tty';
 import { UserError } from './errors.js';
 import { ENGINES, ENGINE_PREFERENCE, type Engine, type HostFacts } from './plan/engines/index.js';
 import type { Invocation } from './parse/invocation.js';
@@ -51,8 +52,9 @@ export function hostFacts(): HostFacts {
     gid: info.gid,
     username: info.username,
     hostname: os.hostname(),
-    stdinIsTTY: Boolean(process.stdin.isTTY),
-    stdoutIsTTY: Boolean(process.stdout.isTTY),
+    // Not process.stdin.isTTY: that getter builds a stream the runner never reads.
+    stdinIsTTY: tty.isatty(0),
+    stdoutIsTTY: tty.isatty(1),
   };
 }
 

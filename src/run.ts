@@ -7,7 +7,6 @@ import { checkImageReference } from './plan/image-ref.js';
 import { planRun, type RunPlan } from './plan/plan-run.js';
 import { quoteCommand } from './plan/shell-words.js';
 import { superviseRun, type RunResult } from './supervise/supervise-run.js';
-import { randomBytes } from 'node:crypto';
 
 /** The invocation a recipe of Makefile.container describes: MAKEFLAGS, the goals it exports, the directory make runs in. */
 export function invocationFromMake(env: NodeJS.ProcessEnv, cwd: string): Invocation {
@@ -57,7 +56,8 @@ export function planInvocation(inv: Invocation, options: { create: boolean }): {
   checkImageReference(inv.container.image);
   const { engine, path: enginePath } = findEngine(inv.container.runtime);
   const tree = prepareTree(inv, options);
-  const runId = `${process.pid.toString(36)}-${randomBytes(4).toString('hex')}`;
+  // Unique, not secret: Math.random spares loading node:crypto on every make (a few ms).
+  const runId = `${process.pid.toString(36)}-${Math.floor(Math.random() * 2 ** 32).toString(16).padStart(8, '0')}`;
   return { plan: planRun({ invocation: inv, engine, enginePath, host: hostFacts(), tree, runId }), engine };
 }
 

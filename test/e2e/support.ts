@@ -29,12 +29,12 @@ export function kernelTree(version: string): string {
   return dir;
 }
 
-/** A bin directory holding `kbuild-container` → the built dist/cli.js, readable by the rootless user. */
+/** A bin directory holding `kbuild-container` → the built (bundled) runner, as npm install -g links it; readable by the rootless user. */
 export function runnerBinDir(): string {
   const dir = path.join(os.tmpdir(), 'kbc-e2e-bin');
   fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
   const link = path.join(dir, 'kbuild-container');
-  const target = path.join(REPO, 'dist', 'cli.js');
+  const target = path.join(REPO, 'dist', 'kbuild-container.cjs');
   if (!fs.existsSync(target)) throw new Error(`${target} missing: run npm run build first`);
   fs.rmSync(link, { force: true });
   fs.symlinkSync(target, link);

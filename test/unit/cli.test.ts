@@ -1,4 +1,4 @@
-// The runner as users start it, `node dist/cli.js run ...`, against a fake
+// The runner as users start it, the bundled `kbuild-container run ...`, against a fake
 // engine on PATH: exit statuses, signals, and the lifeline after SIGKILL.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -7,15 +7,16 @@ import { fileURLToPath } from 'node:url';
 import { execa, type ResultPromise } from 'execa';
 import ts from 'typescript';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { bundleRunner } from '../../scripts/bundle.mjs';
 import { makeFakeEngine, survivorsAfter, waitFor, type FakeEngine, type FakeEngineConfig } from './helpers/fake-engine.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 // A private transpiled copy of src/, so these tests never run a stale dist/ nor race another build of it.
 // It lives under node_modules so the compiled files find the package's dependencies.
 const BUILD = fs.mkdtempSync(path.join(ROOT, 'node_modules', '.cache-kbc-unit-'));
-const CLI = path.join(BUILD, 'dist', 'cli.js');
+const CLI = path.join(BUILD, 'dist', 'kbuild-container.cjs');
 
-beforeAll(() => {
+beforeAll(async () => {
   // Transpile only (type checking is `tsc -p .`'s job): a tenth of the time of a full build.
   const transpile = (from: string, to: string) => {
     fs.mkdirSync(to, { recursive: true });
@@ -33,6 +34,8 @@ beforeAll(() => {
   };
   transpile(path.join(ROOT, 'src'), path.join(BUILD, 'dist'));
   fs.writeFileSync(path.join(BUILD, 'package.json'), '{"type":"module"}\n');
+  // Then bundled exactly as npm run build does it: that single file is what make starts.
+  await bundleRunner(path.join(BUILD, 'dist', 'cli.js'), CLI);
 });
 afterAll(() => fs.rmSync(BUILD, { recursive: true, force: true }));
 
@@ -154,5 +157,24 @@ describe('kbuild-container run', () => {
     expect(result.stderr).toBe('kbuild-container: removed container kbuild-old left behind by an earlier run');
     expect(fake.removals()).toEqual([removeArgs]);
     expect(fs.readdirSync(records)).toEqual([]);
+  });
+});
+
+describe('the bundled runner as installed', () => {
+  it('runs through a symlink on PATH, by its #! line, and finds make/Makefile.container beside dist/', async () => {
+    const root = fs.mkdtempSync(path.join(BUILD, 'installed-'));
+    const bin = path.join(root, 'bin');
+    fs.mkdirSync(bin);
+    fs.chmodSync(CLI, 0o755);
+    fs.symlinkSync(CLI, path.join(bin, 'kbuild-container')); // what npm install -g makes
+    const tree = path.join(root, 'linux');
+    fs.mkdirSync(tree);
+    fs.writeFileSync(path.join(tree, 'Makefile'), 'all:\n');
+    fs.writeFileSync(path.join(tree, 'Kbuild'), '');
+    const result = await execa('kbuild-container', ['enable', tree], { env: { PATH: `${bin}:${process.env.PATH}` }, reject: false });
+    expect(result.stderr).toBe(`kbuild-container: wrote ${path.join(tree, 'GNUmakefile')}`);
+    expect(result.exitCode).toBe(0);
+    // Resolved from the bundle's real location (through the symlink), not from bin/.
+    expect(fs.readFileSync(path.join(tree, 'GNUmakefile'), 'utf8')).toContain(`include ${path.join(BUILD, 'make', 'Makefile.container')}\n`);
   });
 });
