@@ -15,9 +15,11 @@ case " $* " in *" --help "*|*" -h "*) exec node scripts/bench/bench.mjs --help ;
 [ -d node_modules ] || npm ci --no-audit --no-fund --loglevel=error
 
 # The runner as of the working tree, built aside so that dist/ (which others
-# may be running) is left alone; node resolves its dependencies from the repo.
+# may be running) is left alone, the way npm run build makes it: compiled,
+# then bundled into the one file that make starts.
 rm -rf .bench/dist
 node_modules/.bin/tsc -p tsconfig.json --outDir .bench/dist
-chmod +x .bench/dist/cli.js
+node --input-type=module -e "import { bundleRunner } from './scripts/bundle.mjs'; await bundleRunner('.bench/dist/cli.js', '.bench/dist/kbuild-container.cjs');"
+chmod +x .bench/dist/cli.js .bench/dist/kbuild-container.cjs
 
 exec node scripts/bench/bench.mjs "$@"

@@ -111,10 +111,16 @@ function which(cmd) {
 
 const W = cfg.work;
 const tree = path.join(W, 'ovl/merged'); // writable overlay view of the pristine tree
-const bin = path.join(W, 'bin'); // kbuild-container -> .bench/dist/cli.js, as after npm install -g
-const bundleBin = path.join(W, 'bundle-bin'); // kbuild-container -> a single-file esbuild bundle
+const RUNNER = path.join(repo, '.bench/dist/kbuild-container.cjs'); // what npm run build ships
+const ESM_CLI = path.join(repo, '.bench/dist/cli.js'); // the same code unbundled, to show what bundling saves
+const bin = path.join(W, 'bin'); // kbuild-container -> RUNNER, as after npm install -g
+const esmBin = path.join(W, 'esm-bin'); // kbuild-container -> ESM_CLI
 const env = cleanEnv({ PATH: `${bin}:${process.env.PATH}` });
-const bundleEnv = { ...env, PATH: `${bundleBin}:${process.env.PATH}` };
+const esmEnv = { ...env, PATH: `${esmBin}:${process.env.PATH}` };
+// node reads this file at every start; Makefile.container keeps it from the runner.
+const CA_CERTS = process.env.NODE_EXTRA_CA_CERTS;
+const noCaEnv = { ...env };
+delete noCaEnv.NODE_EXTRA_CA_CERTS;
 let overlayMounted = false;
 const leaders = new Set(); // detached process groups we started (stop trials)
 const containers = new Set(); // `engine name` of containers we may have left
@@ -135,14 +141,11 @@ async function setUp() {
   fs.mkdirSync(path.join(W, 'out'), { recursive: true });
   await runOk('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${cfg.pristine},upperdir=${W}/ovl/upper,workdir=${W}/ovl/work`, tree]);
   overlayMounted = true;
-  for (const [dir, target] of [[bin, path.join(repo, '.bench/dist/cli.js')], [bundleBin, path.join(W, 'bundle/cli.mjs')]]) {
+  for (const [dir, target] of [[bin, RUNNER], [esmBin, ESM_CLI]]) {
     fs.mkdirSync(dir, { recursive: true });
     fs.rmSync(path.join(dir, 'kbuild-container'), { force: true });
     fs.symlinkSync(target, path.join(dir, 'kbuild-container'));
   }
-  // The single-file variant, to see what bundling would save at start-up.
-  await runOk(path.join(repo, 'node_modules/.bin/esbuild'), [path.join(repo, '.bench/dist/cli.js'), '--bundle', '--platform=node', '--format=esm', '--target=node20', `--outfile=${W}/bundle/cli.mjs`, '--log-level=warning']);
-  fs.chmodSync(path.join(W, 'bundle/cli.mjs'), 0o755);
   // The tree and the toolchains into the page cache, so the first timed build is not the only cold one.
   log('warming the page cache (tree, images)');
   await runOk('sh', ['-c', 'tar -C "$1" -cf - . | cat >/dev/null', 'sh', tree]);
@@ -572,24 +575,21 @@ async function memoryShort(engine) {
 
 const breakdown = {};
 
-/** node start-up: node -e 0, the runner's --help, the bundled runner's --help. */
+/**
+ * node start-up: the floor any node launcher pays (start, spawn /bin/true,
+ * exit), with and without NODE_EXTRA_CA_CERTS, and the runner's --help
+ * bundled (what ships) and unbundled.
+ */
 async function startup() {
-  const cli = path.join(repo, '.bench/dist/cli.js');
-  // What single imports cost on top of an empty ES module (from the repo, so packages resolve).
-  const esm = (code) => () => runOk('node', ['--input-type=module', '-e', code], { env, cwd: repo });
-  const samples = await alternate(
-    {
-      'node -e 0': () => runOk('node', ['-e', '0'], { env }),
-      'node dist/cli.js --help': () => runOk('node', [cli, '--help'], { env }),
-      'node bundle.mjs --help': () => runOk('node', [path.join(W, 'bundle/cli.mjs'), '--help'], { env }),
-      'empty ES module': esm(''),
-      "ES module: import 'node:child_process'": esm("import 'node:child_process'"),
-      "ES module: import 'node:crypto'": esm("import 'node:crypto'"),
-      "ES module: import 'shell-quote' (CommonJS)": esm("import 'shell-quote'"),
-      "ES module: import 'smol-toml'": esm("import 'smol-toml'"),
-    },
-    { runs: cfg.runs * 2, warmup: cfg.warmup },
-  );
+  const spawnTrue = "require('node:child_process').spawn('/bin/true', { stdio: 'ignore' })";
+  const commands = {
+    'node -e 0': () => runOk('node', ['-e', '0'], { env: noCaEnv }),
+    'node: spawn /bin/true, wait, exit': () => runOk('node', ['-e', spawnTrue], { env: noCaEnv }),
+    'runner --help, bundle (dist/kbuild-container.cjs)': () => runOk('node', [RUNNER, '--help'], { env: noCaEnv }),
+    'runner --help, ES modules (dist/cli.js)': () => runOk('node', [ESM_CLI, '--help'], { env: noCaEnv }),
+  };
+  if (CA_CERTS) commands[`node -e 0 with NODE_EXTRA_CA_CERTS=${CA_CERTS}`] = () => runOk('node', ['-e', '0'], { env });
+  const samples = await alternate(commands, { runs: cfg.runs * 2, warmup: cfg.warmup });
   breakdown.startup = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, summarize(v.map((r) => r.ms))]));
   for (const [k, st] of Object.entries(breakdown.startup)) log(`  ${k}: ${st.median.toFixed(1)} ms (${iqr(st, (x) => `${x.toFixed(1)}`)})`);
 }
@@ -608,8 +608,8 @@ async function timeline(engine) {
       makeOnly: () => runOk('make', oursArgs(engine, { ...spec, extraVars: ['KBUILD_CONTAINER_RUNNER=true'] }), { env }),
       probed: ours(engine, spec, probeEnv),
       bare: rawRunner(plan),
-      bundle: ours(engine, spec, bundleEnv),
-      dist: ours(engine, spec),
+      runner: ours(engine, spec),
+      esm: ours(engine, spec, esmEnv),
     },
     { runs: cfg.runs, warmup: cfg.warmup },
   );
@@ -635,13 +635,13 @@ async function timeline(engine) {
     steps: Object.fromEntries(Object.keys(steps[0]).map((k) => [k, med(k)])),
     makeOnly: summarize(samples.makeOnly.map((r) => r.ms)),
     bare: summarize(samples.bare.map((r) => r.ms)),
-    dist: summarize(samples.dist.map((r) => r.ms)),
-    bundle: summarize(samples.bundle.map((r) => r.ms)),
+    runner: summarize(samples.runner.map((r) => r.ms)),
+    esm: summarize(samples.esm.map((r) => r.ms)),
     probedTotal: summarize(samples.probed.map((r) => r.ms)),
     cpuProfile: await cpuProfiles(engine, spec),
   };
   for (const [k, st] of Object.entries(breakdown[engine].steps)) log(`  ${k}: ${st.median.toFixed(1)} ms`);
-  log(`  kernelversion: dist ${breakdown[engine].dist.median.toFixed(0)} ms, bundle ${breakdown[engine].bundle.median.toFixed(0)} ms, bare ${breakdown[engine].bare.median.toFixed(0)} ms, make alone ${breakdown[engine].makeOnly.median.toFixed(0)} ms`);
+  log(`  kernelversion: runner ${breakdown[engine].runner.median.toFixed(0)} ms, unbundled ${breakdown[engine].esm.median.toFixed(0)} ms, bare ${breakdown[engine].bare.median.toFixed(0)} ms, make alone ${breakdown[engine].makeOnly.median.toFixed(0)} ms`);
 }
 
 /** node --cpu-prof of the runner during kernelversion: loader time and self time by kind of code. */
@@ -650,7 +650,7 @@ async function cpuProfiles(engine, spec) {
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(dir, { recursive: true });
   // --cpu-prof is refused in NODE_OPTIONS: make runs node with it as the runner command.
-  const runner = `KBUILD_CONTAINER_RUNNER=node --cpu-prof --cpu-prof-dir=${dir} --cpu-prof-interval=100 ${path.join(repo, '.bench/dist/cli.js')}`;
+  const runner = `KBUILD_CONTAINER_RUNNER=node --cpu-prof --cpu-prof-dir=${dir} --cpu-prof-interval=100 ${RUNNER}`;
   for (let i = 0; i < 5; i++) await runOk('make', oursArgs(engine, { ...spec, extraVars: [runner] }), { env });
   const profiles = fs.readdirSync(dir).map((f) => summarizeProfile(path.join(dir, f), '/.bench/dist/'));
   const cats = [...new Set(profiles.flatMap((p) => Object.keys(p.categories)))];
@@ -847,7 +847,7 @@ async function main() {
   if (P.has('noop')) for (const [k, e] of [...kindsOurs, ...upDocker]) await figure(k.startsWith('up') ? 'upstream-noop' : 'noop', `no-op rebuild ${k}`, () => noop(k, e));
   if (P.has('memory')) for (const [, e] of kindsOurs) await figure('memory', `runner memory ${e}`, () => memoryShort(e));
   if (P.has('breakdown')) {
-    await figure('breakdown', 'start-up: node -e 0 vs --help vs bundle', startup);
+    await figure('breakdown', 'start-up: node alone, the runner bundled and not', startup);
     for (const [, e] of kindsOurs) await figure('breakdown', `overhead breakdown ${e}`, () => timeline(e));
   }
   if (P.has('stop')) for (const [k, e] of [...kindsOurs, ...upDocker]) await figure(k.startsWith('up') ? 'upstream-stop' : 'stop', `stop latency ${k}`, () => stopLatency(k, e));
@@ -872,12 +872,12 @@ function breakdownTable() {
   for (const e of cfg.engines) {
     const b = breakdown[e];
     if (!b) continue;
-    lines.push(`Overhead breakdown, ${e}, make kernelversion (medians over ${b.dist.n} runs, ms):`, '', '| step | ms |', '|---|---|');
+    lines.push(`Overhead breakdown, ${e}, make kernelversion (medians over ${b.runner.n} runs, ms):`, '', '| step | ms |', '|---|---|');
     for (const [k, st] of Object.entries(b.steps)) lines.push(`| ${k} | ${st.median.toFixed(1)} |`);
     lines.push(`| make alone (fragment, runner = true) | ${b.makeOnly.median.toFixed(1)} |`);
     lines.push(`| bare engine command | ${b.bare.median.toFixed(1)} |`);
-    lines.push(`| through the runner (dist) / (esbuild bundle) | ${b.dist.median.toFixed(1)} / ${b.bundle.median.toFixed(1)} |`);
-    lines.push(`| (the probe's own cost: probed − dist) | ${(b.probedTotal.median - b.dist.median).toFixed(1)} |`);
+    lines.push(`| through the runner (bundle, as shipped) / unbundled ES modules | ${b.runner.median.toFixed(1)} / ${b.esm.median.toFixed(1)} |`);
+    lines.push(`| (the probe's own cost: probed − runner) | ${(b.probedTotal.median - b.runner.median).toFixed(1)} |`);
     const c = b.cpuProfile;
     lines.push(`| cpu-prof: profile length / until first runner code | ${c.totalMs} / ${c.untilRunnerCodeMs} |`);
     lines.push(`| cpu-prof self time: ${Object.entries(c.selfMsMedian).sort((x, y) => y[1] - x[1]).map(([k, v]) => `${k} ${v}`).join(', ')} | |`, '');
