@@ -32,7 +32,7 @@ const USAGE = `usage: scripts/bench.sh [OPTIONS]
                      20 s without others' cc1/make (default 5; 0: do not)
   --gate-budget MIN  at most this much waiting in those gates altogether (default 30)
   --runs N           timed rounds for start-up figures (default 15; warm-up 2)
-  --noop-runs N      timed rounds for the no-op rebuild (default 10)
+  --noop-runs N      timed rounds for the no-op rebuild (default 20: one no-op differs from the next by more than the goal)
   --full-runs N      full builds per tool (default 2)
   --stop-reps N      stop-latency trials per engine and signal (default 3)
   --engines LIST     podman,docker (default: those installed)
@@ -80,7 +80,7 @@ const int = (v, d) => (v === undefined ? d : Number.parseInt(v, 10));
 const cfg = {
   runs: int(opt.runs, opt.quick ? 3 : 15),
   warmup: opt.quick ? 1 : 2,
-  noopRuns: int(opt['noop-runs'], opt.quick ? 2 : 10),
+  noopRuns: int(opt['noop-runs'], opt.quick ? 2 : 20),
   fullRuns: int(opt['full-runs'], opt.quick ? 1 : 2),
   stopReps: int(opt['stop-reps'], opt.quick ? 1 : 3),
   stopTimeoutMs: int(opt['stop-timeout'], 10) * 1000,
