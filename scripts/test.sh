@@ -12,7 +12,7 @@ step() { printf '==> %s\n' "$*" >&2; }
 
 step "host set-up"
 bash scripts/setup-engines.sh
-[ ! -x scripts/setup-make44.sh ] || bash scripts/setup-make44.sh
+bash scripts/setup-make44.sh
 bash scripts/build-images.sh all
 bash scripts/fetch-kernels.sh 6.1 6.12 7.2
 

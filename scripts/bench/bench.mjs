@@ -32,7 +32,7 @@ const USAGE = `usage: scripts/bench.sh [OPTIONS]
                      20 s without others' cc1/make (default 5; 0: do not)
   --gate-budget MIN  at most this much waiting in those gates altogether (default 30)
   --runs N           timed rounds for start-up figures (default 15; warm-up 2)
-  --noop-runs N      timed rounds for the no-op rebuild (default 20: one no-op differs from the next by more than the goal)
+  --noop-runs N      timed rounds for the no-op rebuild (default 20; rounds vary by more than the goal)
   --full-runs N      full builds per tool (default 2)
   --stop-reps N      stop-latency trials per engine and signal (default 3)
   --engines LIST     podman,docker (default: those installed)
