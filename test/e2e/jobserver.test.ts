@@ -206,7 +206,7 @@ function summarise(samples: number[], ms: number): Sampled {
 }
 
 function describeSample(what: string, s: Sampled): string {
-  return `${what}: cc1 at once max ${s.max}, mean ${s.mean.toFixed(2)} (${s.samples} samples over ${s.seconds.toFixed(0)} s)`;
+  return `${what}: compile jobs (cc1 on a source file) at once max ${s.max}, mean ${s.mean.toFixed(2)} (${s.samples} samples over ${s.seconds.toFixed(0)} s)`;
 }
 
 /** Run `handle` for at most `windowMs` while sampling compilers in `dirs`; stop it with SIGINT to its group if still running. */
@@ -278,7 +278,8 @@ describe('real kernel builds (linux 6.1 tinyconfig bzImage)', () => {
     // (parent make → Makefile.container make → runner → inner make → Kbuild's
     // sub-makes), so implicit slots do not add up: at most 2 compile jobs of
     // both builds at any instant, counted as cc1 processes (one per compile
-    // job, HOSTCC included) working in either O= dir.
+    // job, HOSTCC included; compiler probes run by $(shell) are outside
+    // make's slots, natively too, and not counted) working in either O= dir.
     it('podman (pipe passed in): never more than 2 compilers of both builds together', async () => {
       const parent = scratchFor('podman', 'kbc-js-parent-');
       fs.writeFileSync(path.join(parent, 'Makefile'), parentMakefile('podman', [c1, c2].map((dir) => ({ dir: TREE61, image: 'korg-gcc', args: [`O=${dir}`, 'bzImage'] }))));

@@ -407,7 +407,19 @@ export function sampleProcesses(count: (procs: HostProcess[]) => number, interva
   };
 }
 
-/** Compilers (cc1) at work in one of `dirs`: Kbuild runs them with the O= dir as working directory. */
+/**
+ * A cc1 that compiles a source file (a .c, or a .S through the preprocessor),
+ * not one of Kbuild's compiler probes: cc-option and friends run
+ * `$(CC) ... -x c /dev/null` (or read `-`) through `$(shell)`, which make runs
+ * outside its job slots, natively too (a native 6.1 tinyconfig make -j2,
+ * sampled every 10 ms, showed two compiles and a /dev/null probe at once).
+ */
+export function isCompileJob(cmd: string): boolean {
+  return / \S+\.[cS](?= |$)/.test(cmd);
+}
+
+/** Compile jobs (cc1 on a source file) at work in one of `dirs`: Kbuild runs them with the O= dir as working directory. */
 export function compilersIn(dirs: string[]): (procs: HostProcess[]) => number {
-  return (procs) => procs.filter((p) => p.name === 'cc1' && dirs.some((d) => p.cwd === d || p.cwd?.startsWith(d + '/'))).length;
+  return (procs) =>
+    procs.filter((p) => p.name === 'cc1' && isCompileJob(p.cmd) && dirs.some((d) => p.cwd === d || p.cwd?.startsWith(d + '/'))).length;
 }
