@@ -3,7 +3,8 @@
 import { parseArgs } from 'node:util';
 import { InfraError, UserError } from './errors.js';
 import { disableTree, enableTree } from './enable.js';
-import { formatCommand, invocationFromArgs, invocationFromMake, planInvocation, runInvocation } from './run.js';
+import { invocationFromArgs, invocationFromMake } from './parse/invocation-from.js';
+import { formatCommand, planInvocation, runInvocation } from './run.js';
 
 const USAGE = `usage: kbuild-container COMMAND [ARGS]
 
