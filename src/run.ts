@@ -1,6 +1,7 @@
 // The library's front door: parse → plan → supervise for one invocation.
 import { findEngine, hostFacts } from './host.js';
 import { findTreeAndCreateOutputDirs } from './output-dirs.js';
+import { describeContainerConfig } from './parse/container-toml.js';
 import type { Invocation } from './parse/invocation.js';
 import { checkImageReference } from './plan/image-ref.js';
 import { planRun, type RunPlan } from './plan/plan-run.js';
@@ -32,6 +33,8 @@ export async function runInvocation(inv: Invocation, stderr: NodeJS.WritableStre
     return { exitCode: 0 };
   }
   if (!inv.silent) stderr.write(plan.banner + '\n');
+  const fromFile = inv.verbose ? describeContainerConfig(inv.container) : undefined;
+  if (fromFile) stderr.write(fromFile + '\n');
   if (inv.verbose) stderr.write(formatCommand(plan) + '\n');
   if (inv.verbose && plan.jobserverNote) stderr.write(plan.jobserverNote + '\n');
   return superviseRun(plan, engine, inv.container.image, { stderr });

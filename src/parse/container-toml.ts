@@ -29,14 +29,6 @@ export interface ContainerTomlSection {
   runtime?: ContainerTomlRuntime;
   /** `-e`: an env file, relative to the file's directory unless absolute. */
   envFile?: string;
-  /** `-u`: user id inside the container. */
-  uid?: number;
-  /** `-g`: group id inside the container (upstream: defaults to uid when only uid is set). */
-  gid?: number;
-  /** `-s`: upstream's interactive shell. Accepted so a shared file loads; make decides interactivity. */
-  shell?: boolean;
-  /** `-v`: upstream's own debug logging. Accepted so a shared file loads; no effect on make. */
-  verbose?: boolean;
   /** 1-based line of each key as written, for later messages (env_file that cannot be read). */
   lines: Partial<Record<ContainerTomlKey, number>>;
 }
@@ -72,10 +64,6 @@ export interface ResolvedContainerProfile {
   /** Absolute path of the env file, when one applies. */
   envFile?: string;
   env: EnvAssignment[];
-  uid?: number;
-  gid?: number;
-  shell?: boolean;
-  verbose?: boolean;
 }
 
 /** What the file adds to the settings make gave; merged by applyContainerConfig. */
@@ -87,9 +75,6 @@ export interface ContainerTomlSettings {
   envFile?: string;
   /** Assignments for the container, lowest precedence: make's own variables override them. */
   env: EnvAssignment[];
-  uid?: number;
-  /** Already defaulted to uid when the file sets uid but not gid, as upstream does. */
-  gid?: number;
 }
 
 type ContainerTomlKey = 'image' | 'runtime' | 'env_file' | 'uid' | 'gid' | 'shell' | 'verbose';
@@ -99,10 +84,13 @@ const KEYS: Readonly<Record<ContainerTomlKey, (value: TomlValue, fail: (what: st
   image: (v, fail) => ({ image: imageValue(v, fail) }),
   runtime: (v, fail) => ({ runtime: runtimeValue(v, fail) }),
   env_file: (v, fail) => ({ envFile: nonEmptyString(v, fail) }),
-  uid: (v, fail) => ({ uid: idValue(v, fail) }),
-  gid: (v, fail) => ({ gid: idValue(v, fail) }),
-  shell: (v, fail) => ({ shell: booleanValue(v, fail) }),
-  verbose: (v, fail) => ({ verbose: booleanValue(v, fail) }),
+  // Checked so a shared file stays valid for upstream, then dropped: the build
+  // always runs as the caller (`-u`, `-g`), make decides about a terminal (`-s`),
+  // and upstream's own logging (`-v`) means nothing here. See the README's table.
+  uid: (v, fail) => (idValue(v, fail), {}),
+  gid: (v, fail) => (idValue(v, fail), {}),
+  shell: (v, fail) => (booleanValue(v, fail), {}),
+  verbose: (v, fail) => (booleanValue(v, fail), {}),
 };
 
 /** Parse and validate the text of a `.container.toml`; env files are not read here (envFiles is empty). */
@@ -145,10 +133,6 @@ export function resolveProfile(config: ContainerConfig, profileName: string | un
     image: pick('image'),
     runtime: pick('runtime'),
     env: [],
-    uid: pick('uid'),
-    gid: pick('gid'),
-    shell: pick('shell'),
-    verbose: pick('verbose'),
   };
 
   const owner = profile?.envFile !== undefined ? profile : config.defaults;
@@ -199,9 +183,15 @@ export function applyContainerConfig<S extends { image: string; runtime?: string
     profile: profileName,
     envFile: resolved.envFile,
     env: resolved.env,
-    uid: resolved.uid,
-    gid: resolved.gid ?? resolved.uid,
   };
+}
+
+/** With V=1, the line saying which file, profile and env file the settings came from. */
+export function describeContainerConfig(settings: ContainerTomlSettings): string | undefined {
+  if (settings.configFile === undefined) return undefined;
+  const profile = settings.profile === undefined ? `[${DEFAULT_SECTION}]` : `profile [${settings.profile}] over [${DEFAULT_SECTION}]`;
+  const envFile = settings.envFile === undefined ? '' : `, env_file ${settings.envFile}`;
+  return `kbuild-container: settings from ${settings.configFile}: ${profile}${envFile}`;
 }
 
 /** Parse an env file the way docker and podman read `--env-file`: `NAME=value` lines, `#` comments, blanks. */

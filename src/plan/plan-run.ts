@@ -29,7 +29,6 @@ export interface RunPlan {
   interactive: boolean;
   /** Whether the engine client reads the caller's stdin (-i). */
   attachStdin: boolean;
-  mounts: Mount[];
   /** `ENGINE ...` that removes this run's container. */
   removeArgs: string[];
   /** The Kbuild-style line naming engine and image. */
@@ -105,7 +104,6 @@ export function planRun({ invocation: inv, engine, enginePath, host, tree, runId
     startMarker,
     interactive,
     attachStdin,
-    mounts,
     removeArgs: engine.removeArgs(name),
     banner: `  ${engine.name.toUpperCase().padEnd(7)} ${inv.container.image}`,
     passFds: jobserver.mode === 'fds' ? jobserver.hostFds : [],

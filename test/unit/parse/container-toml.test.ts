@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { UserError } from '../../../src/errors.js';
 import {
   applyContainerConfig,
+  describeContainerConfig,
   loadContainerConfig,
   locateKey,
   parseContainerToml,
@@ -56,9 +57,9 @@ function userError(fn: () => unknown): UserError {
 describe('parseContainerToml', () => {
   it('reads DEFAULT and two profiles, typed', () => {
     const config = configOf(SAMPLE);
-    expect(config.defaults).toMatchObject({ runtime: 'podman', envFile: 'default.env', gid: 1000, lines: { runtime: 3, env_file: 4, gid: 5 } });
+    expect(config.defaults).toMatchObject({ runtime: 'podman', envFile: 'default.env', lines: { runtime: 3, env_file: 4, gid: 5 } });
     expect([...config.profiles.keys()]).toEqual(['clang', 'gcc']);
-    expect(config.profiles.get('gcc')).toMatchObject({ image: 'korg-gcc:14', runtime: 'docker', uid: 1234 });
+    expect(config.profiles.get('gcc')).toMatchObject({ image: 'korg-gcc:14', runtime: 'docker', lines: { uid: 14 } });
   });
 
   it('accepts a file with profiles and no DEFAULT', () => {
@@ -117,9 +118,9 @@ describe('parseContainerToml', () => {
 describe('resolveProfile', () => {
   const config = configOf(SAMPLE);
   it.each([
-    ['DEFAULT alone', undefined, { profile: undefined, image: undefined, runtime: 'podman', gid: 1000, uid: undefined, envFile: '/k/default.env', env: [{ name: 'INSTALL_MOD_STRIP', value: '1' }] }],
-    ['clang: its image and env_file over DEFAULT, DEFAULT runtime', 'clang', { profile: 'clang', image: 'docker.io/tuxmake/korg-clang', runtime: 'podman', gid: 1000, envFile: '/k/clang.env', env: [{ name: 'LLVM', value: '1' }, { name: 'KCFLAGS', value: '-Wno-error' }] }],
-    ['gcc: its runtime and uid over DEFAULT, DEFAULT env_file', 'gcc', { profile: 'gcc', image: 'korg-gcc:14', runtime: 'docker', uid: 1234, gid: 1000, envFile: '/k/default.env' }],
+    ['DEFAULT alone', undefined, { profile: undefined, image: undefined, runtime: 'podman', envFile: '/k/default.env', env: [{ name: 'INSTALL_MOD_STRIP', value: '1' }] }],
+    ['clang: its image and env_file over DEFAULT, DEFAULT runtime', 'clang', { profile: 'clang', image: 'docker.io/tuxmake/korg-clang', runtime: 'podman', envFile: '/k/clang.env', env: [{ name: 'LLVM', value: '1' }, { name: 'KCFLAGS', value: '-Wno-error' }] }],
+    ['gcc: its runtime over DEFAULT, DEFAULT env_file', 'gcc', { profile: 'gcc', image: 'korg-gcc:14', runtime: 'docker', envFile: '/k/default.env' }],
   ])('%s', (_name, profile, expected) => {
     expect(resolveProfile(config, profile)).toMatchObject({ configFile: FILE, ...expected });
   });
@@ -144,7 +145,7 @@ describe('applyContainerConfig', () => {
 
   it.each([
     ['@profile: image and settings from the profile', made('@clang'), { image: 'docker.io/tuxmake/korg-clang', runtime: 'podman', profile: 'clang', envFile: '/k/clang.env' }],
-    ['@profile: the profile runtime over DEFAULT', made('@gcc'), { image: 'korg-gcc:14', runtime: 'docker', profile: 'gcc', uid: 1234, gid: 1000 }],
+    ['@profile: the profile runtime over DEFAULT', made('@gcc'), { image: 'korg-gcc:14', runtime: 'docker', profile: 'gcc' }],
     ['explicit image wins; DEFAULT settings still apply', made('korg-gcc'), { image: 'korg-gcc', runtime: 'podman', profile: undefined, envFile: '/k/default.env' }],
     ['CONTAINER_RUNTIME beats profile and DEFAULT', made('@gcc', 'podman'), { image: 'korg-gcc:14', runtime: 'podman' }],
     ['other settings pass through untouched', made('@clang'), { args: [], network: 'none', dryRun: false, configFile: FILE }],
@@ -157,9 +158,9 @@ describe('applyContainerConfig', () => {
     expect(applyContainerConfig(made('@'), withImage)).toMatchObject({ image: 'korg-gcc:13', runtime: 'podman', profile: undefined, env: [{ name: 'INSTALL_MOD_STRIP', value: '1' }] });
   });
 
-  it('gid defaults to uid when the file sets only uid, as upstream does', () => {
-    const c = configOf('[DEFAULT]\nimage = "a"\nuid = 2000\n');
-    expect(applyContainerConfig(made('@'), c)).toMatchObject({ uid: 2000, gid: 2000 });
+  it('uid, gid, shell and verbose are accepted and carried nowhere', () => {
+    const c = configOf('[DEFAULT]\nimage = "a"\nuid = 2000\ngid = 3\nshell = true\nverbose = true\n');
+    expect(Object.keys(applyContainerConfig(made('@'), c)).sort()).toEqual(['args', 'configFile', 'dryRun', 'env', 'envFile', 'image', 'network', 'profile', 'runtime']);
   });
 
   it('without a file, an explicit image is left as it is', () => {
@@ -173,6 +174,16 @@ describe('applyContainerConfig', () => {
     ['@profile without a file', made('@clang'), undefined, 'CONTAINER=@clang selects from .container.toml, but there is no .container.toml in the directory make runs in'],
   ])('rejects %s', (_name, settings, cfg, message) => {
     expect(userError(() => applyContainerConfig(settings, cfg)).message).toContain(message);
+  });
+});
+
+describe('describeContainerConfig', () => {
+  it.each([
+    ['no file', { env: [] }, undefined],
+    ['DEFAULT only', { configFile: FILE, env: [] }, `kbuild-container: settings from ${FILE}: [DEFAULT]`],
+    ['a profile and its env file', { configFile: FILE, profile: 'gcc', envFile: '/k/gcc.env', env: [] }, `kbuild-container: settings from ${FILE}: profile [gcc] over [DEFAULT], env_file /k/gcc.env`],
+  ])('%s', (_name, settings, line) => {
+    expect(describeContainerConfig(settings)).toBe(line);
   });
 });
 
