@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parse as parseToml, TomlDate, TomlError, type TomlValueWithoutBigInt as TomlValue } from 'smol-toml';
 import { UserError } from '../errors.js';
+import { locateKey } from './toml-lines.js';
 
 /** The file's name, looked for in the directory make runs in (as upstream does in its cwd). */
 export const CONTAINER_TOML = '.container.toml';
@@ -21,7 +22,7 @@ export const PROFILE_PREFIX = '@';
 export const CONTAINER_TOML_RUNTIMES = ['podman', 'docker'] as const;
 export type ContainerTomlRuntime = (typeof CONTAINER_TOML_RUNTIMES)[number];
 
-/** One table of the file (DEFAULT or a profile), typed, paths as written. */
+/** One table of the file (DEFAULT or a profile), typed, paths as written: the only section type. */
 export interface ContainerTomlSection {
   /** `-i`: the image reference. */
   image?: string;
@@ -53,29 +54,20 @@ export interface EnvAssignment {
   value: string | undefined;
 }
 
-/** A profile merged over DEFAULT, with the env file read and parsed. */
-export interface ResolvedContainerProfile {
-  /** The profile applied, or undefined when only DEFAULT did. */
-  profile: string | undefined;
-  /** The `.container.toml` these came from. */
-  configFile: string;
-  image?: string;
-  runtime?: ContainerTomlRuntime;
-  /** Absolute path of the env file, when one applies. */
-  envFile?: string;
-  env: EnvAssignment[];
-}
-
 /** What the file adds to the settings make gave; merged by applyContainerConfig. */
 export interface ContainerTomlSettings {
   /** The `.container.toml` used, when there was one. */
   configFile?: string;
   /** The profile applied (`CONTAINER=@name`), undefined for DEFAULT only or no file. */
   profile?: string;
+  /** Absolute path of the env file applied, when one is. */
   envFile?: string;
   /** Assignments for the container, lowest precedence: make's own variables override them. */
   env: EnvAssignment[];
 }
+
+/** A profile merged over DEFAULT: the settings, plus the image and runtime the sections name. */
+export type ResolvedContainerProfile = ContainerTomlSettings & Pick<ContainerTomlSection, 'image' | 'runtime'>;
 
 type ContainerTomlKey = 'image' | 'runtime' | 'env_file' | 'uid' | 'gid' | 'shell' | 'verbose';
 
@@ -315,58 +307,4 @@ function unknownProfile(config: ContainerConfig, name: string): UserError {
 
 function at(file: string, line: number | undefined): string {
   return line === undefined ? file : `${file}:${line}`;
-}
-
-// --- finding a key's line: smol-toml gives values, not positions ---
-
-const BARE_OR_QUOTED = String.raw`(?:[A-Za-z0-9_-]+|"(?:[^"\\]|\\.)*"|'[^']*')`;
-const DOTTED = new RegExp(String.raw`^\s*(${BARE_OR_QUOTED}(?:\s*\.\s*${BARE_OR_QUOTED})*)`);
-const HEADER = new RegExp(String.raw`^\s*\[\[?\s*(${BARE_OR_QUOTED}(?:\s*\.\s*${BARE_OR_QUOTED})*)\s*\]\]?`);
-
-/**
- * The 1-based line that defines `key` in the table at `table` (a header path):
- * a `key = ...` or `key.sub = ...` line under that header, a `[table.key]`
- * header, or else the line that opens the table. Undefined if none is found.
- */
-export function locateKey(text: string, table: readonly string[], key: string): number | undefined {
-  const lines = text.split(/\r?\n/);
-  let current: string[] = [];
-  let tableLine: number | undefined;
-  for (let i = 0; i < lines.length; i++) {
-    const header = HEADER.exec(lines[i]);
-    if (header) {
-      current = splitDotted(header[1]);
-      if (startsWith(current, [...table, key])) return i + 1;
-      if (tableLine === undefined && sameList(current, table)) tableLine = i + 1;
-      continue;
-    }
-    const assignment = DOTTED.exec(lines[i]);
-    if (!assignment || !/^\s*=/.test(lines[i].slice(assignment[0].length))) continue;
-    const keyPath = [...current, ...splitDotted(assignment[1])];
-    if (startsWith(keyPath, [...table, key])) return i + 1;
-    // `DEFAULT = { image = 1 }` and the like: the table is opened on this line.
-    if (tableLine === undefined && table.length > 0 && startsWith(keyPath, table)) tableLine = i + 1;
-  }
-  return tableLine;
-}
-
-function splitDotted(text: string): string[] {
-  const parts = text.match(new RegExp(BARE_OR_QUOTED, 'g')) ?? [];
-  return parts.map((p) => (p.startsWith('"') ? unquoteBasic(p) : p.startsWith("'") ? p.slice(1, -1) : p));
-}
-
-function unquoteBasic(quoted: string): string {
-  try {
-    return JSON.parse(quoted) as string;
-  } catch {
-    return quoted.slice(1, -1); // a TOML-only escape: good enough for finding a line
-  }
-}
-
-function startsWith(list: readonly string[], prefix: readonly string[]): boolean {
-  return prefix.length <= list.length && prefix.every((p, i) => list[i] === p);
-}
-
-function sameList(a: readonly string[], b: readonly string[]): boolean {
-  return a.length === b.length && startsWith(a, b);
 }

@@ -7,7 +7,6 @@ import {
   applyContainerConfig,
   describeContainerConfig,
   loadContainerConfig,
-  locateKey,
   parseContainerToml,
   parseEnvFile,
   resolveProfile,
@@ -206,20 +205,6 @@ describe('parseEnvFile', () => {
     ['export prefix', 'export A=1\n', "/k/x.env:1: 'export A' is not a variable name"],
   ])('rejects %s', (_name, text, message) => {
     expect(userError(() => parseEnvFile(text, '/k/x.env')).message).toContain(message);
-  });
-});
-
-describe('locateKey', () => {
-  it.each([
-    ['plain key', '[DEFAULT]\nimage = "a"\n', ['DEFAULT'], 'image', 2],
-    ['same key in an earlier table is skipped', '[a]\nimage = "1"\n[b]\nimage = "2"\n', ['b'], 'image', 4],
-    ['quoted key', "[DEFAULT]\n'uid' = 1\n", ['DEFAULT'], 'uid', 2],
-    ['dotted table header', '[DEFAULT]\n[DEFAULT.x]\n', ['DEFAULT'], 'x', 2],
-    ['falls back to the table line', '[p]\n', ['p'], 'missing', 1],
-    ['top-level key', 'a = 1\n[t]\nb = 2\n', [], 'a', 1],
-    ['nowhere', 'a = 1\n', ['t'], 'k', undefined],
-  ])('%s', (_name, text, table, key, line) => {
-    expect(locateKey(text, table, key)).toBe(line);
   });
 });
 
