@@ -1,6 +1,7 @@
 // Spawn the engine client, forward signals, and make sure that whatever ends
 // the run — the build, a signal, an engine failure — the container is gone.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { constants } from 'node:os';
 import { InfraError, UserError } from '../errors.js';
 import type { Engine } from '../plan/engines/index.js';
 import type { RunPlan } from '../plan/plan-run.js';
@@ -25,7 +26,6 @@ export interface RunResult {
   signal?: NodeJS.Signals;
 }
 
-const SIGNAL_NUMBERS: Partial<Record<NodeJS.Signals, number>> = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 };
 // Podman and Docker exit 125 when the engine itself failed, 126/127 when the command could not run.
 const ENGINE_FAILURE = new Set([125, 126, 127]);
 
@@ -68,8 +68,8 @@ export async function superviseRun(plan: RunPlan, engine: Engine, image: string,
   await stop.settled();
   finish(lifeline, recordFile, stop.signal !== undefined && !stderrGate?.started);
 
-  if (stop.signal) return { exitCode: 128 + (SIGNAL_NUMBERS[stop.signal] ?? 0), signal: stop.signal };
-  if (exit.code === null) return { exitCode: 128 + signalNumber(exit.signal) };
+  if (stop.signal) return { exitCode: signalStatus(stop.signal), signal: stop.signal };
+  if (exit.code === null) return { exitCode: signalStatus(exit.signal) };
   if (stderrGate && !stderrGate.started && ENGINE_FAILURE.has(exit.code)) {
     const text = stderrGate.buffered();
     const explained = engine.explainFailure(text, image);
@@ -181,9 +181,9 @@ function waitForExit(child: ChildProcess): Promise<{ code: number | null; signal
   });
 }
 
-function signalNumber(signal: NodeJS.Signals | null): number {
-  if (!signal) return 0;
-  return (SIGNAL_NUMBERS[signal] ?? ({ SIGKILL: 9, SIGQUIT: 3, SIGPIPE: 13 } as Record<string, number>)[signal]) ?? 1;
+/** The status a shell gives a process a signal ended: 128+N, N from node's own table of this platform's numbers. */
+export function signalStatus(signal: NodeJS.Signals | null): number {
+  return 128 + ((signal && constants.signals[signal]) || 0);
 }
 
 /** Remove containers of runs that died while the engine could not remove them. */

@@ -9,7 +9,7 @@ import { buildInvocation } from '../../../src/parse/invocation.js';
 import { parseAssignment, type Jobserver } from '../../../src/parse/makeflags.js';
 import { ENGINES } from '../../../src/plan/engines/index.js';
 import { planRun } from '../../../src/plan/plan-run.js';
-import { StartGate, superviseRun } from '../../../src/supervise/supervise-run.js';
+import { StartGate, signalStatus, superviseRun } from '../../../src/supervise/supervise-run.js';
 import { makeFakeEngine, survivorsAfter, type FakeEngine, type FakeEngineConfig } from '../helpers/fake-engine.js';
 
 let fake: FakeEngine | undefined;
@@ -62,6 +62,17 @@ describe('superviseRun with a fake engine', () => {
     expect(r.result).toEqual({ exitCode: code });
     expect(fake!.calls()).toEqual([[...r.plan.args]]);
     expect(r.records()).toEqual([]);
+    expect(await survivorsAfter(fake!)).toEqual([]);
+  });
+
+  it.each([
+    ['USR1', 138],
+    ['SEGV', 139],
+    ['KILL', 137],
+  ])('a client ended by SIG%s exits %d (128+N)', async (signal, code) => {
+    const r = await run({ FAKE_KILL_SELF: signal });
+    expect(r.error).toBeUndefined();
+    expect(r.result).toEqual({ exitCode: code });
     expect(await survivorsAfter(fake!)).toEqual([]);
   });
 
@@ -153,6 +164,19 @@ describe('superviseRun with a fake engine', () => {
     expect(r.stderr()).toBe('');
     expect(fake!.removals()).toHaveLength(1);
     expect(r.records()).toEqual(['kbuild-old']);
+  });
+});
+
+describe('signalStatus', () => {
+  it.each([
+    ['SIGHUP', 129], ['SIGINT', 130], ['SIGQUIT', 131], ['SIGABRT', 134], ['SIGKILL', 137], ['SIGUSR1', 138],
+    ['SIGSEGV', 139], ['SIGPIPE', 141], ['SIGALRM', 142], ['SIGTERM', 143], ['SIGXCPU', 152], ['SIGWINCH', 156],
+  ] as const)('%s → %d', (signal, status) => {
+    expect(signalStatus(signal)).toBe(status);
+  });
+
+  it('no signal is 128, not a made-up number', () => {
+    expect(signalStatus(null)).toBe(128);
   });
 });
 
