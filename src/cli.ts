@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // The only place that prints errors and picks exit codes.
 import { parseArgs } from 'node:util';
-import { InfraError, UserError } from './errors.js';
+import { errorLines } from './cli/error-lines.js';
+import { UserError } from './errors.js';
 import { disableTree, enableTree } from './enable.js';
 import { invocationFromArgs, invocationFromMake } from './parse/invocation-from.js';
 import { formatCommand, planInvocation, runInvocation } from './run.js';
@@ -53,11 +54,7 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (err: unknown) => {
-    if (err instanceof UserError || err instanceof InfraError) {
-      process.stderr.write(`kbuild-container: ${err.message}\n`);
-    } else {
-      process.stderr.write(`kbuild-container: internal error: ${(err as Error)?.stack ?? String(err)}\n`);
-    }
+    process.stderr.write(errorLines(err).join('\n') + '\n');
     process.exitCode = 2;
   },
 );

@@ -69,12 +69,23 @@ export async function superviseRun(plan: RunPlan, engine: Engine, image: string,
   finish(lifeline, recordFile, stop.signal !== undefined && !stderrGate?.started);
 
   if (stop.signal) return { exitCode: signalStatus(stop.signal), signal: stop.signal };
-  if (exit.code === null) return { exitCode: signalStatus(exit.signal) };
+  const command = [plan.file, ...plan.args];
+  if (exit.code === null) {
+    if (stderrGate && !stderrGate.started) {
+      // The engine client itself died (no container ran): say so, with what it printed.
+      throw new InfraError(`${engine.name} was killed by ${exit.signal} before the container started${lastLine(stderrGate.buffered(), ': ')}`, { command, signal: exit.signal ?? undefined });
+    }
+    return { exitCode: signalStatus(exit.signal) };
+  }
   if (stderrGate && !stderrGate.started && ENGINE_FAILURE.has(exit.code)) {
     const text = stderrGate.buffered();
     const explained = engine.explainFailure(text, image);
-    if (explained) throw new UserError(explained);
-    throw new InfraError(`${engine.name} failed (exit ${exit.code}): ${text.trim().split('\n').pop() ?? ''}`, { exitCode: exit.code, command: plan.file });
+    if (explained) throw new UserError(explained.message, explained.hint);
+    throw new InfraError(`${engine.name} failed (exit ${exit.code})${lastLine(text, ': ')}`, {
+      exitCode: exit.code,
+      command,
+      hint: 'run the command above to see all the engine printed',
+    });
   }
   stderrGate?.flush();
   return { exitCode: exit.code };
@@ -175,10 +186,15 @@ export class StartGate {
 
 function waitForExit(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
   return new Promise((resolve, reject) => {
-    child.once('error', (err) => reject(new InfraError(`cannot start ${child.spawnfile}: ${err.message}`, { command: child.spawnfile, cause: err })));
+    child.once('error', (err) => reject(new InfraError(`cannot start ${child.spawnfile}: ${err.message}`, { command: child.spawnargs, cause: err })));
     // 'close' waits for stderr to drain, so nothing the build printed is lost.
     child.once('close', (code, signal) => resolve({ code, signal }));
   });
+}
+
+function lastLine(text: string, before: string): string {
+  const line = text.trim().split('\n').pop();
+  return line ? before + line : '';
 }
 
 /** The status a shell gives a process a signal ended: 128+N, N from node's own table of this platform's numbers. */

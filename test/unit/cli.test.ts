@@ -95,6 +95,21 @@ describe('kbuild-container run', () => {
     ]);
   });
 
+  it('an engine failure it does not recognise: the message, then the pasteable command, the status and a hint', async () => {
+    const { runner, fake } = startRunner({ FAKE_PRE_STDERR: 'Error: crun: exploded', FAKE_EXIT_BEFORE_START: 125 });
+    const result = await runner;
+    expect(result.exitCode).toBe(2);
+    // The command spans lines: the wrapper script is one quoted word with newlines in it.
+    const shape = /^  PODMAN  korg-gcc\nkbuild-container: podman failed \(exit 125\): Error: crun: exploded\n  command: (\S+\/bin\/podman run --rm [^]*)\n  exit status: 125\n  hint: run the command above to see all the engine printed$/;
+    expect(String(result.stderr)).toMatch(shape);
+    // Pasted into sh, the command is the very argv the engine got.
+    const pasted = shape.exec(String(result.stderr))![1];
+    await execa('sh', ['-c', pasted], { reject: false });
+    const calls = fake.calls();
+    expect(calls).toHaveLength(2);
+    expect(calls[1]).toEqual(calls[0]);
+  });
+
   it.each([
     ['SIGTERM', 143],
     ['SIGINT', 130],

@@ -20,6 +20,8 @@ export interface FakeEngineConfig {
   FAKE_IGNORE_TERM?: 1;
   FAKE_RM_EXIT?: number;
   FAKE_RM_STDERR?: string;
+  /** Before the start, end `run` by this signal (the engine client itself crashed). */
+  FAKE_KILL_BEFORE_START?: string;
   /** After the start, end `run` by this signal (a name as `kill -s` takes it: USR1, SEGV...). */
   FAKE_KILL_SELF?: string;
   /** Record where descriptors 3 and 4 of `run` lead (log/fds). */

@@ -85,7 +85,8 @@ describe('superviseRun with a fake engine', () => {
   it('explains "image not known" (exit 125 before the start) in one line, holding back the engine text', async () => {
     const r = await run({ FAKE_PRE_STDERR: 'Error: korg-gcc: image not known', FAKE_EXIT_BEFORE_START: 125 });
     expect(r.error).toBeInstanceOf(UserError);
-    expect((r.error as Error).message).toBe(
+    const { message, hint } = r.error as UserError;
+    expect(`${message}; ${hint}`).toBe(
       "image 'korg-gcc' not found in podman's local store; build it (podman build -t korg-gcc ...) or pull it (podman pull korg-gcc)",
     );
     expect(r.stderr()).toBe('');
@@ -103,8 +104,17 @@ describe('superviseRun with a fake engine', () => {
   it('an engine failure it does not recognise is an infrastructure error carrying the last line and the status', async () => {
     const r = await run({ FAKE_PRE_STDERR: 'Error: something\nError: crun: exploded', FAKE_EXIT_BEFORE_START: 125 });
     expect(r.error).toBeInstanceOf(InfraError);
-    expect(r.error).toMatchObject({ message: 'podman failed (exit 125): Error: crun: exploded', exitCode: 125, command: fake!.file });
+    expect(r.error).toMatchObject({ message: 'podman failed (exit 125): Error: crun: exploded', exitCode: 125, command: [fake!.file, ...r.plan.args] });
+    expect((r.error as InfraError).hint).toBeTruthy();
     expect(r.stderr()).toBe('');
+  });
+
+  it('an engine client killed before the container started is an infrastructure error naming the signal', async () => {
+    const r = await run({ FAKE_PRE_STDERR: 'Error: about to crash', FAKE_KILL_BEFORE_START: 'SEGV' });
+    expect(r.error).toBeInstanceOf(InfraError);
+    expect(r.error).toMatchObject({ message: 'podman was killed by SIGSEGV before the container started: Error: about to crash', signal: 'SIGSEGV', command: [fake!.file, ...r.plan.args] });
+    expect(r.records()).toEqual([]);
+    expect(await survivorsAfter(fake!)).toEqual([]);
   });
 
   it('exit 125 after the container started is the build\'s own status', async () => {
