@@ -45,7 +45,8 @@ export interface ContainerConfig {
   envFiles: ReadonlyMap<string, EnvFileContent>;
 }
 
-export type EnvFileContent = { text: string } | { error: string };
+/** An env file as found at load time: its text, why it could not be read, or where it really is when that is outside the tree (not read). */
+export type EnvFileContent = { text: string } | { error: string } | { outside: string };
 
 /** One line of an env file: `NAME=value`, or `NAME` alone (value taken from the caller's environment). */
 export interface EnvAssignment {
@@ -131,8 +132,10 @@ export function resolveProfile(config: ContainerConfig, profileName: string | un
   if (owner.envFile !== undefined) {
     const envFile = path.resolve(path.dirname(config.file), owner.envFile);
     const content = config.envFiles.get(envFile) ?? { error: 'not read' };
-    if ('error' in content) {
-      throw new UserError(`${at(config.file, owner.lines.env_file)}: env_file '${owner.envFile}' cannot be read: ${content.error}`);
+    const where = at(config.file, owner.lines.env_file);
+    if ('error' in content) throw new UserError(`${where}: env_file '${owner.envFile}' cannot be read: ${content.error}`);
+    if ('outside' in content) {
+      throw new UserError(`${where}: env_file '${owner.envFile}' is ${content.outside}, outside the tree; only files under ${path.dirname(config.file)} are read`);
     }
     resolved.envFile = envFile;
     resolved.env = parseEnvFile(content.text, envFile);
@@ -220,7 +223,11 @@ export function loadContainerConfig(dir: string): ContainerConfig | undefined {
   return { ...config, envFiles: readEnvFiles(config) };
 }
 
-/** Every env file a section names, read now so that resolving stays pure; failures are kept, not thrown. */
+/**
+ * Every env file a section names, read now so that resolving stays pure; failures are kept, not thrown.
+ * The file is the tree author's, not the user's: a file outside the tree (after
+ * symlinks) is never read, or its lines could end up in the build's output.
+ */
 function readEnvFiles(config: ContainerConfig): Map<string, EnvFileContent> {
   const dir = path.dirname(config.file);
   const files = new Map<string, EnvFileContent>();
@@ -229,12 +236,19 @@ function readEnvFiles(config: ContainerConfig): Map<string, EnvFileContent> {
     const envFile = path.resolve(dir, section.envFile);
     if (files.has(envFile)) continue;
     try {
-      files.set(envFile, { text: fs.readFileSync(envFile, 'utf8') });
+      const real = fs.realpathSync(envFile);
+      if (!isUnder(real, fs.realpathSync(dir))) files.set(envFile, { outside: real });
+      else files.set(envFile, { text: fs.readFileSync(real, 'utf8') });
     } catch (err) {
       files.set(envFile, { error: (err as NodeJS.ErrnoException).code ?? (err as Error).message });
     }
   }
   return files;
+}
+
+function isUnder(file: string, dir: string): boolean {
+  const rel = path.relative(dir, file);
+  return rel !== '' && rel !== '..' && !rel.startsWith('../') && !path.isAbsolute(rel);
 }
 
 // --- validation helpers ---

@@ -226,6 +226,47 @@ describe('loadContainerConfig', () => {
     expect(userError(() => resolveProfile(config, 'gcc')).message).toBe(`${config.file}:4: env_file 'default.env' cannot be read: ENOENT`);
   });
 
+  describe('an env_file outside the tree is refused, never read', () => {
+    const outside = fs.mkdtempSync(path.join(os.tmpdir(), 'container-toml-outside-'));
+    const secret = path.join(outside, 'secret.env');
+    fs.writeFileSync(secret, 'TOKEN=do-not-leak\n');
+    afterAll(() => fs.rmSync(outside, { recursive: true, force: true }));
+    const load = (envFile: string) => {
+      const tree = fs.mkdtempSync(path.join(dir, 'tree-'));
+      fs.writeFileSync(path.join(tree, '.container.toml'), `[DEFAULT]\nimage = "korg-gcc"\nenv_file = "${envFile}"\n`);
+      return { tree, config: loadContainerConfig(tree)! };
+    };
+
+    it.each([
+      ['an absolute path', () => secret],
+      ['a ../ path', () => path.relative(dir, secret).replace(/^/, '../')],
+    ])('%s', (_name, envFile) => {
+      const { tree, config } = load(envFile());
+      expect([...config.envFiles.values()]).toEqual([{ outside: fs.realpathSync(secret) }]);
+      expect(userError(() => resolveProfile(config, undefined)).message).toBe(
+        `${tree}/.container.toml:3: env_file '${envFile()}' is ${fs.realpathSync(secret)}, outside the tree; only files under ${tree} are read`,
+      );
+    });
+
+    it('a symlink inside the tree that leads out of it', () => {
+      const { tree } = load('link.env');
+      fs.symlinkSync(secret, path.join(tree, 'link.env'));
+      const config = loadContainerConfig(tree)!;
+      expect(JSON.stringify([...config.envFiles.values()])).not.toContain('do-not-leak');
+      expect(userError(() => resolveProfile(config, undefined)).message).toBe(
+        `${tree}/.container.toml:3: env_file 'link.env' is ${fs.realpathSync(secret)}, outside the tree; only files under ${tree} are read`,
+      );
+    });
+
+    it('a symlink that stays inside the tree is read', () => {
+      const { tree } = load('link.env');
+      fs.mkdirSync(path.join(tree, 'env'));
+      fs.writeFileSync(path.join(tree, 'env', 'real.env'), 'A=1\n');
+      fs.symlinkSync('env/real.env', path.join(tree, 'link.env'));
+      expect(resolveProfile(loadContainerConfig(tree)!, undefined).env).toEqual([{ name: 'A', value: '1' }]);
+    });
+  });
+
   it('fails with the file and line when the file is malformed', () => {
     fs.writeFileSync(path.join(dir, '.container.toml'), '[DEFAULT]\nimage = \n');
     expect(userError(() => loadContainerConfig(dir)).message).toMatch(new RegExp(`^${dir}/\\.container\\.toml:2:\\d+: malformed TOML`));
