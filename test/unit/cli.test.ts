@@ -36,7 +36,8 @@ beforeAll(async () => {
   fs.writeFileSync(path.join(BUILD, 'package.json'), '{"type":"module"}\n');
   // Then bundled exactly as npm run build does it: that single file is what make starts.
   await bundleRunner(path.join(BUILD, 'dist', 'cli.js'), CLI);
-});
+  // Transpiling and bundling took over 10 s on this 2-core machine while other builds ran.
+}, 60_000);
 afterAll(() => fs.rmSync(BUILD, { recursive: true, force: true }));
 
 let fake: FakeEngine | undefined;
@@ -60,6 +61,8 @@ function startRunner(config: FakeEngineConfig, args: string[] = ['bzImage']) {
     env: { PATH: `${fake.bin}:${process.env.PATH}`, XDG_CACHE_HOME: cache, MAKEFLAGS: '', CONTAINER_RUNTIME: undefined },
     stdin: 'ignore',
     reject: false,
+    // The tests watch how the runner itself stops: no SIGKILL from execa after a slow stop.
+    forceKillAfterDelay: false,
   });
   const records = path.join(cache, 'kbuild-container', 'runs');
   return {
@@ -137,6 +140,37 @@ describe('kbuild-container run', () => {
     expect(fake.signals()).toEqual(['TERM']);
     expect(fake.removals()).toEqual([['rm', '--force', '--time=0', containerName(fake)]]);
     expect(recordNames()).toEqual([]);
+    expect(await survivorsAfter(fake)).toEqual([]);
+  });
+
+  it('a second signal while the build stops is not forwarded again: the first decides', async () => {
+    const { runner, fake, started, recordNames } = startRunner({ FAKE_SLEEP_TENTHS: 100, FAKE_IGNORE_TERM: 1 });
+    expect(await started()).toBe(true);
+    runner.kill('SIGTERM');
+    expect(await waitFor(() => fake.signals().length > 0)).toBe(true);
+    runner.kill('SIGINT');
+    runner.kill('SIGHUP');
+    const result = await runner;
+    expect(result.exitCode).toBe(143);
+    expect(fake.signals()).toEqual(['TERM']);
+    expect(fake.removals()).toEqual([['rm', '--force', '--time=0', containerName(fake)]]);
+    expect(recordNames()).toEqual([]);
+    expect(await survivorsAfter(fake)).toEqual([]);
+  });
+
+  it('a signal before the container announced itself: the watcher removes it once the runner is gone', async () => {
+    const { runner, fake, recordNames } = startRunner({ FAKE_TENTHS_BEFORE_START: 50 });
+    const log = path.join(fake.root, 'log');
+    // The engine client runs (its pid is written) but has printed no start marker.
+    expect(await waitFor(() => fs.existsSync(path.join(log, 'run.pid')))).toBe(true);
+    runner.kill('SIGTERM');
+    const result = await runner;
+    expect([result.exitCode, result.signal, result.stderr]).toEqual([143, undefined, '  PODMAN  korg-gcc']);
+    expect(fs.existsSync(path.join(log, 'started'))).toBe(false);
+    // The engine may still create the container after the client is gone: the watcher removes it.
+    expect(await waitFor(() => fake.removals().length > 0, 5000)).toBe(true);
+    expect(fake.removals()).toEqual([['rm', '--force', '--time=0', containerName(fake)]]);
+    expect(await waitFor(() => recordNames().length === 0, 2000)).toBe(true);
     expect(await survivorsAfter(fake)).toEqual([]);
   });
 

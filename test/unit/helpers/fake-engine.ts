@@ -15,6 +15,8 @@ export interface FakeEngineConfig {
   /** Exit with this before printing the start marker (an engine failure). */
   FAKE_EXIT_BEFORE_START?: number;
   FAKE_PRE_STDERR?: string;
+  /** How long `run` takes before it prints the start marker, in tenths of a second. */
+  FAKE_TENTHS_BEFORE_START?: number;
   FAKE_POST_STDERR?: string;
   /** Record SIGTERM but keep running. */
   FAKE_IGNORE_TERM?: 1;
