@@ -57,6 +57,12 @@ export function hostFacts(): HostFacts {
   };
 }
 
+/** The tree's top-level Makefile, when the host sees one (the wrapper then checks the container does too). */
+export function visibleMakefile(tree: TreeFacts): string | undefined {
+  const makefile = path.join(tree.srctree, 'Makefile');
+  return fs.existsSync(makefile) ? makefile : undefined;
+}
+
 /** An output directory (O=) holds a `source` link to its tree; anywhere else the tree is the directory itself. */
 export function findTree(cwd: string): TreeFacts {
   const link = path.join(cwd, 'source');

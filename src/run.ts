@@ -1,5 +1,5 @@
 // The library's front door: parse → plan → supervise for one invocation.
-import { findEngine, hostFacts } from './host.js';
+import { findEngine, hostFacts, visibleMakefile } from './host.js';
 import { findTreeAndCreateOutputDirs } from './output-dirs.js';
 import { describeContainerConfig } from './parse/container-toml.js';
 import type { Invocation } from './parse/invocation.js';
@@ -15,7 +15,7 @@ export function planInvocation(inv: Invocation, options: { create: boolean }): {
   const tree = findTreeAndCreateOutputDirs(inv, options);
   // Unique, not secret: Math.random spares loading node:crypto on every make (a few ms).
   const runId = `${process.pid.toString(36)}-${Math.floor(Math.random() * 2 ** 32).toString(16).padStart(8, '0')}`;
-  return { plan: planRun({ invocation: inv, engine, enginePath, host: hostFacts(), tree, runId }), engine };
+  return { plan: planRun({ invocation: inv, engine, enginePath, host: hostFacts(), tree, runId, makefile: visibleMakefile(tree) }), engine };
 }
 
 /** The pasteable command line of a plan. */

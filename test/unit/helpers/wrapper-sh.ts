@@ -27,7 +27,7 @@ export interface WrapperRun {
 }
 
 export interface WrapperOptions {
-  /** The wrapper's positional arguments before the command (marker, FIFO, ...). */
+  /** The wrapper's positional arguments before the command: start marker, jobserver FIFO, Makefile to check. */
   args?: string[];
   env?: Record<string, string>;
   input?: string;
@@ -36,7 +36,7 @@ export interface WrapperOptions {
 }
 
 /** Start `sh -c WRAPPER_SCRIPT kbuild-container ARGS... COMMAND...` in a new PID namespace. */
-export function runWrapper({ args = ['kbuild-container-started-t', ''], env = {}, input = '', command }: WrapperOptions = {}): WrapperRun {
+export function runWrapper({ args = ['kbuild-container-started-t', '', ''], env = {}, input = '', command }: WrapperOptions = {}): WrapperRun {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kbc-wrapper-'));
   const log = path.join(dir, 'log');
   const tag = path.basename(dir);
