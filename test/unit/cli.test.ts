@@ -123,7 +123,7 @@ describe('kbuild-container run', () => {
     expect(await started()).toBe(true);
     runner.kill(signal);
     const result = await runner;
-    expect(result.exitCode).toBe(code);
+    expect([result.exitCode, result.signal, result.stderr]).toEqual([code, undefined, '  PODMAN  korg-gcc']);
     expect(fake.signals()).toEqual(['TERM']);
     expect(fake.removals()).toEqual([]);
     expect(recordNames()).toEqual([]);
