@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO, containersMounting, kernelTree, mountOverlay, runMake, scratchDir, type Overlay } from './support.js';
+import { REPO, containersMounting, kernelTree, mountOverlay, runMake, scratchDir, systemPathWithout, type Overlay } from './support.js';
 
 const PATCH_DIR = path.join(REPO, 'patches');
 const SERIES = fs.readdirSync(PATCH_DIR).filter((f) => /^\d{4}-.*\.patch$/.test(f) && !f.startsWith('0000-')).sort().map((f) => path.join(PATCH_DIR, f));
@@ -60,7 +60,7 @@ describe('patches/ on linux 7.2', () => {
   let overlay: Overlay;
   let tree: string;
   const scratch: string[] = [];
-  const dirs = { native: '', config0: '', config1: '', out: '', profile: '' };
+  const dirs = { native: '', config0: '', config1: '', out: '', profile: '', bin: '' };
   const before = { config: '', dryRun: '', bzImage: 0 };
 
   beforeAll(async () => {
@@ -194,7 +194,11 @@ describe('patches/ on linux 7.2', () => {
   });
 
   it('without the runner installed: one line saying what to install, nothing run', async () => {
-    const r = await runMake('podman', tree, ['CONTAINER=korg-gcc', `O=${dirs.profile}`, 'bzImage'], { fragment: false, env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' } });
+    // The system's own PATH, minus the runner: absent even where npm install -g put it in /usr/bin.
+    const bin = systemPathWithout(['kbuild-container'], dirs.bin);
+    expect(fs.readdirSync(bin)).toContain('make');
+    expect(fs.existsSync(path.join(bin, 'kbuild-container'))).toBe(false);
+    const r = await runMake('podman', tree, ['CONTAINER=korg-gcc', `O=${dirs.profile}`, 'bzImage'], { fragment: false, env: { PATH: bin } });
     expect(r.exitCode).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/^\S+\/scripts\/Makefile\.container:\d+: \*\*\* CONTAINER builds need kbuild-container: install it \(npm install -g kbuild-container\)/);

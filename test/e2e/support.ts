@@ -41,6 +41,31 @@ export function runnerBinDir(): string {
   return dir;
 }
 
+/**
+ * A PATH of the system directories a plain shell has (/usr/sbin /usr/bin
+ * /sbin /bin), made in `dir` as symlinks to every command found there except
+ * `absent`: those commands are missing whatever is installed globally (an
+ * `npm install -g kbuild-container` puts the runner in /usr/bin or /usr/local/bin).
+ */
+export function systemPathWithout(absent: string[], dir: string): string {
+  const bin = path.join(dir, 'bin');
+  fs.mkdirSync(bin, { recursive: true, mode: 0o755 });
+  for (const from of ['/usr/sbin', '/usr/bin', '/sbin', '/bin']) {
+    let names: string[];
+    try {
+      names = fs.readdirSync(from);
+    } catch {
+      continue;
+    }
+    for (const name of names) {
+      const link = path.join(bin, name);
+      if (absent.includes(name) || fs.existsSync(link)) continue;
+      fs.symlinkSync(path.join(from, name), link);
+    }
+  }
+  return bin;
+}
+
 /** A fresh directory that the engine kind's user owns (for O= and scratch files). */
 export function scratchDir(kind: EngineKind, prefix = 'kbc-e2e-'): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
