@@ -4,29 +4,41 @@
 # test: unit tables, fake-engine fixtures, and real builds on real engines.
 # Idempotent; on a fresh machine the set-up takes about 10 minutes.
 #
-# Usage: scripts/test.sh [vitest args...]     e.g. scripts/test.sh test/unit
+# Usage: scripts/test.sh [vitest args...]     e.g. scripts/test.sh test/e2e/core.test.ts
+#        scripts/test.sh --unit [vitest args...]
+#   --unit: the unit tier only (tables and fake engines): no root, no engine,
+#   no host set-up, no build; seconds on a machine with only Node
+#   (the same as `npm run test:unit`).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 step() { printf '==> %s\n' "$*" >&2; }
 
-step "host set-up"
-bash scripts/setup-engines.sh
-bash scripts/setup-make44.sh
-bash scripts/build-images.sh all
-bash scripts/fetch-kernels.sh 6.1 6.12 7.2
+unit=
+if [ "${1:-}" = --unit ]; then
+    unit=1
+    shift
+fi
 
-step "node dependencies and build"
+if [ -z "$unit" ]; then
+    step "host set-up"
+    bash scripts/setup-engines.sh
+    bash scripts/setup-make44.sh
+    bash scripts/build-images.sh all
+    bash scripts/fetch-kernels.sh 6.1 6.12 7.2
+fi
+
+if [ -n "$unit" ]; then step "node dependencies"; else step "node dependencies and build"; fi
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
     npm ci --no-audit --no-fund --loglevel=error
 fi
-npm run --silent build
+[ -n "$unit" ] || npm run --silent build
 
 step "tests"
 report=$(mktemp --suffix=.json)
 trap 'rm -f "$report"' EXIT
 set +e
-npx vitest run --reporter=default --reporter=json --outputFile="$report" "$@"
+npx vitest run ${unit:+--project unit} --reporter=default --reporter=json --outputFile="$report" "$@"
 rc=$?
 set -e
 # One plain closing line any CI reads: "N passed, N failed, N skipped".
