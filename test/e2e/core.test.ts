@@ -11,7 +11,9 @@ import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ENGINE_KINDS,
+  RECIPE_ERROR,
   asUser,
+  banner,
   callerIds,
   containersMounting,
   filesNotOwnedBy,
@@ -29,9 +31,7 @@ const TREE = kernelTree('6.1');
 const IMAGE = 'korg-gcc';
 // What make 4.3/4.4 print when a jobserver is lost or mangled across the boundary.
 const JOBSERVER_WARNING = /forced in submake|invalid --jobserver-auth|jobserver unavailable|resetting jobserver mode/;
-// The outer make's own line when the runner (its recipe) fails: make prints it, not us.
-const RECIPE_ERROR = /^make: \*\*\* \[.*Makefile\.container:\d+: __container\] Error \d+$/;
-const BANNER = (kind: EngineKind, image = IMAGE) => `  ${runtimeOf(kind).toUpperCase().padEnd(7)} ${image}`;
+const BANNER = (kind: EngineKind, image = IMAGE) => banner(kind, image);
 
 /** Figures for the report, printed once at the end. */
 const figures: string[] = [];

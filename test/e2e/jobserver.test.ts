@@ -19,6 +19,7 @@ import {
   scratchDir,
   startMake,
   stopRunningMakes,
+  waitFor,
   type EngineKind,
   type MakeHandle,
 } from './support.js';
@@ -324,15 +325,10 @@ describe('real kernel builds (linux 6.1 tinyconfig bzImage)', () => {
   });
 });
 
-/** No container of ours still mounts `dirs` (the interrupted runs cleaned up). */
+/** No container of ours still mounts `dirs` within 5 s (the interrupted runs cleaned up). */
 async function expectNoContainers(kind: EngineKind, dirs: string[]): Promise<void> {
-  let left: string[] = [];
-  for (let i = 0; i < 50; i++) {
-    left = await containersMounting(kind, dirs);
-    if (left.length === 0) break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  expect(left).toEqual([]);
+  await waitFor(async () => (await containersMounting(kind, dirs)).length === 0, 5000, 100);
+  expect(await containersMounting(kind, dirs)).toEqual([]);
 }
 
 beforeAll(() => {
@@ -340,7 +336,7 @@ beforeAll(() => {
 });
 
 afterAll(async () => {
-  console.log(['jobserver figures (2-core VM; counts are cc1 processes of the build, sampled with ps-list every ~100 ms):', ...figures].join('\n'));
+  console.log(['jobserver figures (2-core VM; counts are cc1 processes of the build, read from /proc every ~100 ms):', ...figures].join('\n'));
   const left: string[] = [];
   for (const [kind, dirs] of dirsByKind) left.push(...(await containersMounting(kind, dirs)).map((c) => `${kind} ${c}`));
   for (const dir of scratch) fs.rmSync(dir, { recursive: true, force: true });

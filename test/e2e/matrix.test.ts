@@ -13,6 +13,7 @@ import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ENGINE_KINDS,
+  banner,
   callerIds,
   containersMounting,
   filesNotOwnedBy,
@@ -20,7 +21,6 @@ import {
   processesMentioning,
   removeScratch,
   runMake,
-  runtimeOf,
   scratchDir,
   treeSnapshot,
   waitFor,
@@ -92,7 +92,6 @@ const ROOTLESS_CELL: Cell = { kernel: '6.1', toolchain: 'gcc', engine: 'rootless
 const KERNELS: Kernel[] = ['6.1', '6.12', '7.2'];
 const imageOf = (cell: Cell) => cell.image ?? TOOLCHAINS[cell.toolchain].image;
 const cellName = (cell: Cell) => `linux ${cell.kernel} × ${cell.toolchain}${cell.vars ? ` ${cell.vars.join(' ')}` : ''} on ${cell.engine} (${imageOf(cell)})`;
-const banner = (kind: EngineKind, image: string) => `  ${runtimeOf(kind).toUpperCase().padEnd(7)} ${image}`;
 
 /** Figures for the report, printed once at the end. */
 const figures: string[] = [];
@@ -144,8 +143,8 @@ function kernelRelease(out: string): string {
 
 /** After make returns, nothing of the build may still run on the host. */
 async function expectNothingRunning(dir: string): Promise<void> {
-  const quiet = await waitFor(async () => (await processesMentioning(dir)).length === 0, 10_000, 200);
-  expect(quiet, `processes still mention ${dir}: ${JSON.stringify(await processesMentioning(dir))}`).toBeDefined();
+  const quiet = await waitFor(async () => processesMentioning(dir).length === 0, 10_000, 200);
+  expect(quiet, `processes still mention ${dir}: ${JSON.stringify(processesMentioning(dir))}`).toBeDefined();
 }
 
 /** tinyconfig (+ the options the cell needs) and the toolchain's boot image, in a fresh O= outside the tree. */
