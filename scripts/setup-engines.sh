@@ -6,11 +6,19 @@
 #
 # Why each step exists is measured, see /work/shared/ENVIRONMENT.md:
 #  - crun fails on this host's hybrid cgroups and the default ulimits exceed
-#    the VM's, hence the system containers.conf (a HOST property: the product
-#    itself must never write it, set-up scripts and CI may).
+#    the VM's, hence a containers.conf drop-in (a HOST property: the product
+#    itself must never write it, set-up scripts and CI may).  Only the keys
+#    this host needs, in a file of our own under /etc/containers/
+#    containers.conf.d/ (Podman 4.3 reads it after containers.conf, for
+#    rootful and rootless runs): someone's containers.conf is never touched.
 #  - There is no systemd here: nothing starts dockerd, and there is no logind,
 #    so no /run/user/UID for rootless Podman.  scripts/as-kbuilder.sh provides
 #    the runtime directory itself (see there for the exact incantation).
+#    Where systemd runs, it starts dockerd; we start it only where nothing can.
+#
+# Any file this script replaces is kept as FILE.kbc-backup-DATE first.  The
+# last line says what changed ("setup-engines: nothing changed" when all was
+# in place).
 #
 # Usage: scripts/setup-engines.sh            (env KBC_USER, default kbuilder)
 #
@@ -32,6 +40,10 @@ KBC_UID=${KBC_UID:-1500}
 DOCKERD_LOG=/var/log/kbc-dockerd.log
 
 require_root
+
+# What this run changed, for the closing line.
+changes=()
+changed() { changes+=("$*"); }
 
 # --------------------------------------------------------------------------
 # 1. Debian packages (only when something is missing)
@@ -69,10 +81,11 @@ if [ "${#missing[@]}" -gt 0 ]; then
         rm -f /usr/sbin/policy-rc.d
         trap - EXIT
     fi
+    changed "installed ${missing[*]}"
 fi
 
 # --------------------------------------------------------------------------
-# 2. Host containers.conf (runc, cgroupfs, ulimits the VM allows)
+# 2. containers.conf keys this host needs (runc, cgroupfs, ulimits the VM allows)
 # --------------------------------------------------------------------------
 containers_conf='[containers]
 default_ulimits = ["nofile=20000:20000", "nproc=4000:4000"]
@@ -80,28 +93,51 @@ default_ulimits = ["nofile=20000:20000", "nproc=4000:4000"]
 runtime = "runc"
 cgroup_manager = "cgroupfs"
 events_logger = "file"'
+containers_dropin=/etc/containers/containers.conf.d/50-kbuild-container.conf
 
-# write_if_changed FILE CONTENT [OWNER]
+# write_if_changed FILE CONTENT [OWNER]: write FILE unless it holds CONTENT;
+# a different FILE is kept as FILE.kbc-backup-DATE first.
 write_if_changed() {
-    local file=$1 content=$2 owner=${3:-}
+    local file=$1 content=$2 owner=${3:-} backup
     if [ -f "$file" ] && [ "$(cat "$file")" = "$content" ]; then
         return 0
     fi
     step "writing $file"
     mkdir -p "$(dirname "$file")"
+    if [ -e "$file" ]; then
+        backup=$file.kbc-backup-$(date +%Y%m%d-%H%M%S)
+        cp -a "$file" "$backup"
+        changed "wrote $file (the old one kept as $backup)"
+    else
+        changed "wrote $file"
+    fi
     printf '%s\n' "$content" >"$file.tmp.$$"
     chmod 644 "$file.tmp.$$"
     [ -z "$owner" ] || chown "$owner" "$file.tmp.$$"
     mv -f "$file.tmp.$$" "$file"
 }
-write_if_changed /etc/containers/containers.conf "$containers_conf"
+
+# legacy_conf FILE: FILE is the whole containers.conf that earlier versions of
+# this script wrote (exactly our keys, nothing else): it does what the drop-in
+# would, and it is ours; left as it is.
+legacy_conf() { [ -f "$1" ] && [ "$(cat "$1")" = "$containers_conf" ]; }
+
+if ! legacy_conf /etc/containers/containers.conf; then
+    write_if_changed "$containers_dropin" "$containers_conf"
+fi
 
 # --------------------------------------------------------------------------
 # 3. Docker daemon
 # --------------------------------------------------------------------------
 # Debian's client is /usr/bin/docker; another (newer) client may come first
 # on PATH, both talk to the same engine.
-if ! /usr/bin/docker info >/dev/null 2>&1; then
+# Where systemd runs (and so manages docker.service), it starts the daemon;
+# only where no service manager does (this VM) do we start dockerd by hand.
+if ! /usr/bin/docker info >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
+    step "starting docker.service"
+    quietly "systemctl start docker" systemctl start docker.service
+    changed "started docker.service"
+elif ! /usr/bin/docker info >/dev/null 2>&1; then
     step "starting dockerd (log: $DOCKERD_LOG)"
     # setsid: own session and process group, so neither the end of this
     # script nor a job-control kill of its group takes dockerd down; nohup
@@ -115,6 +151,7 @@ if ! /usr/bin/docker info >/dev/null 2>&1; then
     done
     /usr/bin/docker info >/dev/null 2>&1 ||
         die "dockerd did not answer within 60 s, see $DOCKERD_LOG"
+    changed "started dockerd (no service manager here; log: $DOCKERD_LOG)"
 fi
 
 # --------------------------------------------------------------------------
@@ -127,6 +164,7 @@ if ! id -u "$KBC_USER" >/dev/null 2>&1; then
         uid_opt=(-u "$KBC_UID")
     fi
     useradd -m -U -s /bin/bash "${uid_opt[@]}" "$KBC_USER"
+    changed "created user $KBC_USER"
 fi
 kuid=$(id -u "$KBC_USER")
 kgid=$(id -g "$KBC_USER")
@@ -143,13 +181,15 @@ add_subids() { # FILE usermod-option
         "$file" 2>/dev/null || echo 100000)
     step "adding $file range $start-$((start + 65535)) for $KBC_USER"
     usermod "$opt" "$start-$((start + 65535))" "$KBC_USER"
+    changed "added a $file range for $KBC_USER"
 }
 add_subids /etc/subuid --add-subuids
 add_subids /etc/subgid --add-subgids
 
-write_if_changed "$khome/.config/containers/containers.conf" "$containers_conf" \
-    "$kuid:$kgid"
-# Directories created by write_if_changed belong to root: hand them over.
+# The system drop-in applies to rootless Podman too (system files first, then
+# the user's own, which are left alone).
+mkdir -p "$khome/.config/containers"
+# Directories created here belong to root: hand them over.
 for d in "$khome/.config" "$khome/.config/containers"; do
     [ "$(stat -c %u "$d")" = "$kuid" ] || chown "$kuid:$kgid" "$d"
 done
@@ -165,6 +205,7 @@ if [ -d "$khome/.local/share/containers/storage/vfs" ]; then
     step "resetting $KBC_USER's vfs image store to overlay"
     quietly "podman system reset" as_kbuilder podman system reset --force
     rm -f "$khome/.local/share/containers/.kbc-migrated"
+    changed "reset $KBC_USER's vfs image store"
 fi
 
 # `podman system migrate` once, after the subuid ranges exist (it restarts
@@ -176,6 +217,7 @@ if [ ! -e "$migrated" ]; then
     quietly "podman system migrate" as_kbuilder podman system migrate
     # shellcheck disable=SC2016 # expanded by the inner shell
     as_kbuilder sh -c 'mkdir -p "$(dirname "$1")" && touch "$1"' sh "$migrated"
+    changed "ran podman system migrate as $KBC_USER"
 fi
 
 # --------------------------------------------------------------------------
@@ -212,6 +254,7 @@ ensure_probe() { # label engine-command...
         step "importing $probe image into $label"
         make_probe_tar
         quietly "$label: import" "$@" import "$probe_tar" "$probe"
+        changed "imported $probe into $label"
     fi
 }
 verify() { quietly "verification failed: $1" "${@:2}"; }
@@ -224,3 +267,11 @@ verify "rootless podman" as_kbuilder \
 stop_rootless_pause
 ensure_probe docker /usr/bin/docker
 verify docker /usr/bin/docker run --rm --network=none "$probe" true
+
+# One line: what this run changed on the host.
+if [ "${#changes[@]}" -eq 0 ]; then
+    echo "setup-engines: nothing changed (all in place)"
+else
+    summary=$(printf '%s; ' "${changes[@]}")
+    echo "setup-engines: changed: ${summary%; }"
+fi

@@ -4,34 +4,53 @@
 # test: unit tables, fake-engine fixtures, and real builds on real engines.
 # Idempotent; on a fresh machine the set-up takes about 10 minutes.
 #
-# Usage: scripts/test.sh [vitest args...]     e.g. scripts/test.sh test/unit
+# Usage: scripts/test.sh [vitest args...]     e.g. scripts/test.sh test/e2e/core.test.ts
+#        scripts/test.sh --unit [vitest args...]
+#   --unit: the unit tier only (tables and fake engines): no root, no engine,
+#   no host set-up, no build; seconds on a machine with only Node
+#   (the same as `npm run test:unit`).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 step() { printf '==> %s\n' "$*" >&2; }
 
-step "host set-up"
-bash scripts/setup-engines.sh
-bash scripts/setup-make44.sh
-bash scripts/build-images.sh all
-bash scripts/fetch-kernels.sh 6.1 6.12 7.2
+unit=
+if [ "${1:-}" = --unit ]; then
+    unit=1
+    shift
+fi
 
-step "node dependencies and build"
+if [ -z "$unit" ]; then
+    step "host set-up"
+    bash scripts/setup-engines.sh
+    bash scripts/setup-make44.sh
+    bash scripts/build-images.sh all
+    bash scripts/fetch-kernels.sh 6.1 6.12 7.2
+fi
+
+if [ -n "$unit" ]; then step "node dependencies"; else step "node dependencies and build"; fi
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
     npm ci --no-audit --no-fund --loglevel=error
 fi
-npm run --silent build
+[ -n "$unit" ] || npm run --silent build
 
 step "tests"
 report=$(mktemp --suffix=.json)
 trap 'rm -f "$report"' EXIT
 set +e
-npx vitest run --reporter=default --reporter=json --outputFile="$report" "$@"
+npx vitest run ${unit:+--project unit} --reporter=default --reporter=json --outputFile="$report" "$@"
 rc=$?
 set -e
-# One plain closing line any CI reads: "N passed, N failed, N skipped".
+# Each file's wall time, longest first (where the minutes go), then one plain
+# closing line any CI reads: "N passed, N failed, N skipped".
 node -e '
   const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+  const files = r.testResults
+    .map((f) => ({ name: require("path").relative(process.cwd(), f.name), s: (f.endTime - f.startTime) / 1000, status: f.status }))
+    .sort((a, b) => b.s - a.s);
+  const total = files.reduce((t, f) => t + f.s, 0);
+  console.log(`per-file wall times (s), ${total.toFixed(0)} s in all:`);
+  for (const f of files) console.log(`${f.s.toFixed(1).padStart(8)}  ${f.name}${f.status === "passed" ? "" : `  (${f.status})`}`);
   console.log(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests + (r.numTodoTests ?? 0)} skipped`);
 ' "$report" || echo "tests: 0 passed, 1 failed"
 exit "$rc"

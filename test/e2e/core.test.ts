@@ -1,7 +1,8 @@
 // The core issue, end to end: `make CONTAINER=img ...` on a real 6.1 tree
 // behaves as if make ran on the host, on rootful Podman, rootless Podman and
-// Docker. One tinyconfig + bzImage build per engine (O= outside the tree) is
-// reused for the follow-up checks; the quick checks need no kernel build and
+// Docker. One tinyconfig + bzImage build per engine (O= outside the tree,
+// shared with matrix.test.ts and jobserver.test.ts) is reused for the
+// follow-up checks, in a copy; the quick checks need no kernel build and
 // run on rootful Podman unless the point is per engine.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -11,7 +12,9 @@ import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ENGINE_KINDS,
+  RECIPE_ERROR,
   asUser,
+  banner,
   callerIds,
   containersMounting,
   filesNotOwnedBy,
@@ -24,14 +27,13 @@ import {
   type EngineKind,
   type MakeResult,
 } from './support.js';
+import { builtElsewhere, sharedBuild, sharedCopy, tinyBzImage61, type SharedBuild } from './shared-builds.js';
 
 const TREE = kernelTree('6.1');
 const IMAGE = 'korg-gcc';
 // What make 4.3/4.4 print when a jobserver is lost or mangled across the boundary.
 const JOBSERVER_WARNING = /forced in submake|invalid --jobserver-auth|jobserver unavailable|resetting jobserver mode/;
-// The outer make's own line when the runner (its recipe) fails: make prints it, not us.
-const RECIPE_ERROR = /^make: \*\*\* \[.*Makefile\.container:\d+: __container\] Error \d+$/;
-const BANNER = (kind: EngineKind, image = IMAGE) => `  ${runtimeOf(kind).toUpperCase().padEnd(7)} ${image}`;
+const BANNER = (kind: EngineKind, image = IMAGE) => banner(kind, image);
 
 /** Figures for the report, printed once at the end. */
 const figures: string[] = [];
@@ -66,6 +68,8 @@ function nativeMake(cwd: string, args: string[]): Promise<MakeResult> {
 
 let pristine: string;
 const scratch: string[] = [];
+/** The shared builds' O= dirs this file used (removed at the end of the run, not here). */
+const sharedOuts: string[] = [];
 function tmpDir(kind: EngineKind = 'podman', prefix = 'kbc-core-'): string {
   const dir = scratchDir(kind, prefix);
   scratch.push(dir);
@@ -77,40 +81,46 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  const left = (await Promise.all(ENGINE_KINDS.map((kind) => containersMounting(kind, scratch)))).flat();
+  const left = (await Promise.all(ENGINE_KINDS.map((kind) => containersMounting(kind, [...scratch, ...sharedOuts])))).flat();
   for (const dir of scratch) fs.rmSync(dir, { recursive: true, force: true });
   if (figures.length > 0) console.log(['core.test.ts figures (linux 6.1, image korg-gcc):', ...figures].join('\n  '));
   expect(left, 'containers left behind').toEqual([]);
 });
 
 describe.each(ENGINE_KINDS)('%s: tinyconfig then bzImage, linux 6.1, O= outside the tree', (kind) => {
+  // The build itself is shared (shared-builds.ts): its make tinyconfig and make -j2 bzImage, recorded.
+  let shared: SharedBuild;
+  // A private copy of its O=, for the tests below that run make in it again.
   let out: string;
   const make = (args: string[]) => runMake(kind, TREE, [`CONTAINER=${IMAGE}`, `O=${out}`, ...args]);
 
-  beforeAll(() => {
-    out = tmpDir(kind, `kbc-core-${kind}-`);
+  beforeAll(async () => {
+    shared = await sharedBuild(tinyBzImage61(kind));
+    out = await sharedCopy(shared, `kbc-core-${kind}-`);
+    scratch.push(out);
+    sharedOuts.push(shared.out);
   });
 
-  it('make tinyconfig configures O=', async () => {
-    const r = note(`${kind} tinyconfig`, await make(['tinyconfig']));
+  it('make tinyconfig configures O=', () => {
+    const r = note(`${kind} tinyconfig${builtElsewhere(shared)}`, shared.tinyconfig);
     expect(r.exitCode, r.stderr).toBe(0);
     expectCleanOutput(r);
     expect(stderrOf(r).split('\n').filter((l) => l === BANNER(kind))).toHaveLength(1);
-    expect(fs.readFileSync(path.join(out, '.config'), 'utf8')).toMatch(/^CONFIG_EMBEDDED=y$/m);
+    expect(fs.readFileSync(path.join(shared.out, '.config'), 'utf8')).toMatch(/^CONFIG_EMBEDDED=y$/m);
   });
 
-  it('make -j2 bzImage builds the kernel, with no jobserver warning', async () => {
-    const r = note(`${kind} -j2 bzImage (tinyconfig)`, await make(['-j2', 'bzImage']));
+  it('make -j2 bzImage builds the kernel, with no jobserver warning', () => {
+    const r = note(`${kind} -j2 bzImage (tinyconfig)${builtElsewhere(shared)}`, shared.build);
     expect(r.exitCode, r.stderr.slice(-2000)).toBe(0);
     expectCleanOutput(r);
     expect(r.stdout).toMatch(/^Kernel: arch\/x86\/boot\/bzImage is ready/m);
-    expect(fs.statSync(path.join(out, 'arch/x86/boot/bzImage')).size).toBeGreaterThan(100_000);
+    expect(fs.statSync(path.join(shared.out, 'arch/x86/boot/bzImage')).size).toBeGreaterThan(100_000);
   });
 
   it('every file under O= belongs to the caller', async () => {
     const { uid, gid } = callerIds(kind);
-    expect(fs.existsSync(path.join(out, 'vmlinux'))).toBe(true);
-    expect(await filesNotOwnedBy(out, uid, gid)).toEqual([]);
+    expect(fs.existsSync(path.join(shared.out, 'vmlinux'))).toBe(true);
+    expect(await filesNotOwnedBy(shared.out, uid, gid)).toEqual([]);
   });
 
   it('the source tree is untouched (no write, no new file, no ownership change)', async () => {

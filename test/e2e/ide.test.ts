@@ -15,7 +15,10 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  RECIPE_ERROR,
+  RUN_LABEL,
   asUser,
+  banner,
   callerIds,
   containersMounting,
   filesNotOwnedBy,
@@ -42,9 +45,6 @@ const MAKEFILE_TOOLS_ARGS = ['--dry-run', '--always-make', '--keep-going', '--pr
 // '+' one: the outer make's hand-over line is the one line a direct run lacks.
 // No recipe text prints as nothing (an empty line is not run at all; see the report of issue 5).
 const OUTER_ECHO = 'kbuild-container make';
-// The outer make's own line when the inner make failed.
-const RECIPE_ERROR = /^make: \*\*\* \[.*Makefile\.container:\d+: __container\] Error \d+$/;
-const banner = (kind: EngineKind) => `  ${runtimeOf(kind).toUpperCase().padEnd(7)} ${IMAGE}`;
 
 let overlay: Overlay;
 let tree: string;
@@ -155,10 +155,10 @@ describe.each(ENGINES)('%s: VS Code Makefile Tools dry run on a tinyconfig O= di
 
     // stderr: the banner first, make's own line for the failed recipe last; the rest identical.
     const wrappedErr = lines(wrapped.stderr);
-    expect(wrappedErr[0]).toBe(banner(kind));
+    expect(wrappedErr[0]).toBe(banner(kind, IMAGE));
     const trailer = direct.exitCode === 0 ? [] : [wrappedErr.at(-1)!];
     if (direct.exitCode !== 0) expect(wrappedErr.at(-1)).toMatch(RECIPE_ERROR);
-    expect(wrappedErr).toEqual([banner(kind), ...lines(direct.stderr), ...trailer]);
+    expect(wrappedErr).toEqual([banner(kind, IMAGE), ...lines(direct.stderr), ...trailer]);
     expect(wrapped.stdout.includes('\r') || wrapped.stderr.includes('\r')).toBe(false);
 
     // Both times are printed with the figures below; speed is the benchmark's to judge (npm run bench).
@@ -196,7 +196,7 @@ describe('compile_commands.json, from a tinyconfig build', () => {
     const r = await make('docker', ['-j2', 'compile_commands.json']);
     note('docker -j2 compile_commands.json (up to date build)', r);
     expect(r.exitCode, tail(r)).toBe(0);
-    expect(r.stderr).toContain(banner('docker'));
+    expect(r.stderr).toContain(banner('docker', IMAGE));
     expect(fs.readFileSync(path.join(out, 'compile_commands.json'), 'utf8')).toBe(database);
   });
 
@@ -206,7 +206,7 @@ describe('compile_commands.json, from a tinyconfig build', () => {
     const file = path.join(tree, 'init/main.c');
     const r = await execa(
       'podman',
-      ['run', '--rm', '--network=none', '--label=io.kbuild-container.run=ide-clangd', `--volume=${tree}:${tree}:ro`, `--volume=${out}:${out}:ro`, CLANGD_IMAGE, 'clangd', `--compile-commands-dir=${out}`, `--check=${file}`, '--check-locations=false'],
+      ['run', '--rm', '--network=none', `--label=${RUN_LABEL}=ide-clangd`, `--volume=${tree}:${tree}:ro`, `--volume=${out}:${out}:ro`, CLANGD_IMAGE, 'clangd', `--compile-commands-dir=${out}`, `--check=${file}`, '--check-locations=false'],
       { reject: false, stdin: 'ignore' },
     );
     const log = String(r.stderr);
@@ -227,7 +227,7 @@ describe.each(ENGINES)('%s: make -C TREE from another directory', (kind) => {
     note(`${kind} make -C TREE kernelrelease from /`, wrapped);
     expect(wrapped.exitCode, tail(wrapped)).toBe(0);
     expect(native.exitCode, tail(native)).toBe(0);
-    expect(lines(wrapped.stderr)).toEqual([banner(kind)]);
+    expect(lines(wrapped.stderr)).toEqual([banner(kind, IMAGE)]);
     expect(lines(native.stdout)).toContain(fs.readFileSync(path.join(out, 'include/config/kernel.release'), 'utf8').trim());
     expect(wrapped.stdout).toBe(native.stdout);
   });

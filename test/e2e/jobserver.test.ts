@@ -19,9 +19,11 @@ import {
   scratchDir,
   startMake,
   stopRunningMakes,
+  waitFor,
   type EngineKind,
   type MakeHandle,
 } from './support.js';
+import { builtElsewhere, sharedBuild, tinyBzImage61 } from './shared-builds.js';
 
 // A test that timed out or failed half-way must not leave its build running.
 afterEach(stopRunningMakes, 30_000);
@@ -237,27 +239,33 @@ describe('real kernel builds (linux 6.1 tinyconfig bzImage)', () => {
     const dir = scratchFor('podman', 'kbc-js-kernel-');
     await configure('podman', TREE61, dir);
 
-    // -j1 for a while (the build is resumed below).
+    // -j1 for a while, in a directory of its own (then dropped).
     const one = await sampleWhile(startMake('podman', TREE61, ['CONTAINER=korg-gcc', `O=${dir}`, '-j1', 'bzImage']), [dir], 20_000);
     figures.push(describeSample('podman -j1 (first 20 s)', one.sampled));
     expect(one.interrupted, 'the -j1 build ended within 20 s').toBe(true);
     expect(one.sampled.max).toBe(1);
     expect(one.result.stderr).not.toMatch(WARNING);
 
-    const two = await sampleWhile(startMake('podman', TREE61, ['CONTAINER=korg-gcc', `O=${dir}`, '-j2', 'bzImage']), [dir]);
-    figures.push(describeSample('podman -j2 (to the end)', two.sampled));
+    // -j2 from tinyconfig to the end: the shared build (core.test.ts checks it
+    // too), whose compile jobs were sampled the same way while it ran.
+    const shared = await sharedBuild(tinyBzImage61('podman'));
+    dirsByKind.set('podman', [...(dirsByKind.get('podman') ?? []), shared.out]);
+    expect(shared.tinyconfig.exitCode, shared.tinyconfig.stderr).toBe(0);
+    const two = { result: shared.build, sampled: summarise(shared.compilerSamples, shared.build.ms) };
+    figures.push(describeSample(`podman -j2 (from tinyconfig to the end${builtElsewhere(shared)})`, two.sampled));
     expect(two.result.exitCode, two.result.stderr.slice(-3000)).toBe(0);
-    expect(fs.existsSync(path.join(dir, 'arch/x86/boot/bzImage'))).toBe(true);
+    expect(fs.existsSync(path.join(shared.out, 'arch/x86/boot/bzImage'))).toBe(true);
     expect(two.result.stderr).not.toMatch(WARNING);
     expect(two.sampled.max).toBeLessThanOrEqual(2);
     expect(two.sampled.max).toBe(2); // the pool is used, not only bounded
   }, 900_000);
 
   it('docker: -j2 to the end with no jobserver warning (its own pool of 2)', async () => {
-    const dir = scratchFor('docker', 'kbc-js-kernel-');
-    await configure('docker', TREE61, dir);
-    const run = await sampleWhile(startMake('docker', TREE61, ['CONTAINER=korg-gcc', `O=${dir}`, '-j2', 'bzImage']), [dir]);
-    figures.push(describeSample('docker -j2 (to the end)', run.sampled));
+    const shared = await sharedBuild(tinyBzImage61('docker'));
+    dirsByKind.set('docker', [...(dirsByKind.get('docker') ?? []), shared.out]);
+    expect(shared.tinyconfig.exitCode, shared.tinyconfig.stderr).toBe(0);
+    const run = { result: shared.build, sampled: summarise(shared.compilerSamples, shared.build.ms) };
+    figures.push(describeSample(`docker -j2 (to the end${builtElsewhere(shared)})`, run.sampled));
     expect(run.result.exitCode, run.result.stderr.slice(-3000)).toBe(0);
     expect(run.result.stderr).not.toMatch(WARNING);
     expect(run.sampled.max).toBeLessThanOrEqual(2);
@@ -324,15 +332,10 @@ describe('real kernel builds (linux 6.1 tinyconfig bzImage)', () => {
   });
 });
 
-/** No container of ours still mounts `dirs` (the interrupted runs cleaned up). */
+/** No container of ours still mounts `dirs` within 5 s (the interrupted runs cleaned up). */
 async function expectNoContainers(kind: EngineKind, dirs: string[]): Promise<void> {
-  let left: string[] = [];
-  for (let i = 0; i < 50; i++) {
-    left = await containersMounting(kind, dirs);
-    if (left.length === 0) break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  expect(left).toEqual([]);
+  await waitFor(async () => (await containersMounting(kind, dirs)).length === 0, 5000, 100);
+  expect(await containersMounting(kind, dirs)).toEqual([]);
 }
 
 beforeAll(() => {
@@ -340,7 +343,7 @@ beforeAll(() => {
 });
 
 afterAll(async () => {
-  console.log(['jobserver figures (2-core VM; counts are cc1 processes of the build, sampled with ps-list every ~100 ms):', ...figures].join('\n'));
+  console.log(['jobserver figures (2-core VM; counts are cc1 processes of the build, read from /proc every ~100 ms):', ...figures].join('\n'));
   const left: string[] = [];
   for (const [kind, dirs] of dirsByKind) left.push(...(await containersMounting(kind, dirs)).map((c) => `${kind} ${c}`));
   for (const dir of scratch) fs.rmSync(dir, { recursive: true, force: true });

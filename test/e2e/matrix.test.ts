@@ -9,10 +9,10 @@
 // Podman. Budget: about 15 minutes on an idle 2-core machine.
 import fs from 'node:fs';
 import path from 'node:path';
-import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ENGINE_KINDS,
+  banner,
   callerIds,
   containersMounting,
   filesNotOwnedBy,
@@ -20,13 +20,13 @@ import {
   processesMentioning,
   removeScratch,
   runMake,
-  runtimeOf,
   scratchDir,
   treeSnapshot,
   waitFor,
   type EngineKind,
   type MakeResult,
 } from './support.js';
+import { builtElsewhere, sharedBuild, type BuildSpec } from './shared-builds.js';
 
 type Kernel = '6.1' | '6.12' | '7.2';
 type ToolchainName = 'gcc' | 'clang' | 'arm64';
@@ -92,11 +92,12 @@ const ROOTLESS_CELL: Cell = { kernel: '6.1', toolchain: 'gcc', engine: 'rootless
 const KERNELS: Kernel[] = ['6.1', '6.12', '7.2'];
 const imageOf = (cell: Cell) => cell.image ?? TOOLCHAINS[cell.toolchain].image;
 const cellName = (cell: Cell) => `linux ${cell.kernel} × ${cell.toolchain}${cell.vars ? ` ${cell.vars.join(' ')}` : ''} on ${cell.engine} (${imageOf(cell)})`;
-const banner = (kind: EngineKind, image: string) => `  ${runtimeOf(kind).toUpperCase().padEnd(7)} ${image}`;
 
 /** Figures for the report, printed once at the end. */
 const figures: string[] = [];
 const scratch: string[] = [];
+/** The shared builds' O= dirs this file used (removed at the end of the run, not here). */
+const sharedOuts: string[] = [];
 const pristine = new Map<Kernel, string>();
 /** O= of each cell that built, for the module tests that follow it. */
 const built = new Map<Cell, string>();
@@ -144,8 +145,22 @@ function kernelRelease(out: string): string {
 
 /** After make returns, nothing of the build may still run on the host. */
 async function expectNothingRunning(dir: string): Promise<void> {
-  const quiet = await waitFor(async () => (await processesMentioning(dir)).length === 0, 10_000, 200);
-  expect(quiet, `processes still mention ${dir}: ${JSON.stringify(await processesMentioning(dir))}`).toBeDefined();
+  const quiet = await waitFor(async () => processesMentioning(dir).length === 0, 10_000, 200);
+  expect(quiet, `processes still mention ${dir}: ${JSON.stringify(processesMentioning(dir))}`).toBeDefined();
+}
+
+/** What a cell builds: the same spec as another file's build of the same configuration shares it (shared-builds.ts). */
+function specOf(cell: Cell): BuildSpec {
+  const tc = TOOLCHAINS[cell.toolchain];
+  return {
+    kernel: cell.kernel,
+    image: imageOf(cell),
+    engine: cell.engine,
+    vars: [...tc.vars, ...(cell.vars ?? [])],
+    // tinyconfig + MODULES, with IKCONFIG as one in-tree module.
+    configEdits: cell.modules ? ['-e', 'MODULES', '-m', 'IKCONFIG'] : undefined,
+    goal: tc.goal,
+  };
 }
 
 /** tinyconfig (+ the options the cell needs) and the toolchain's boot image, in a fresh O= outside the tree. */
@@ -154,26 +169,26 @@ async function buildCell(cell: Cell): Promise<string> {
   const tc = TOOLCHAINS[cell.toolchain];
   const image = imageOf(cell);
   const tree = kernelTree(cell.kernel);
-  const out = tmpDir(kind, `kbc-matrix-${cell.kernel}-${cell.toolchain}-${kind}-`);
-  const make = (args: string[]) => runMake(kind, tree, [`CONTAINER=${image}`, `O=${out}`, ...tc.vars, ...(cell.vars ?? []), ...args]);
+  const shared = await sharedBuild(specOf(cell));
+  const out = shared.out;
+  sharedOuts.push(out);
   const times: string[] = [];
 
-  const config = await make(['tinyconfig']);
+  const config = shared.tinyconfig;
   expectGoodRun(config, kind, image);
   times.push(`tinyconfig ${(config.ms / 1000).toFixed(1)} s`);
 
   if (cell.modules) {
-    // scripts/config only edits text; olddefconfig (in the container) settles the dependencies.
-    await execa('bash', [path.join(tree, 'scripts/config'), '--file', path.join(out, '.config'), '-e', 'MODULES', '-m', 'IKCONFIG']);
-    const old = await make(['olddefconfig']);
-    expectGoodRun(old, kind, image);
-    times.push(`+MODULES olddefconfig ${(old.ms / 1000).toFixed(1)} s`);
+    const old = shared.olddefconfig;
+    expect(old, '+MODULES olddefconfig ran').toBeDefined();
+    expectGoodRun(old!, kind, image);
+    times.push(`+MODULES olddefconfig ${(old!.ms / 1000).toFixed(1)} s`);
   }
 
-  const build = await make(['-j2', tc.goal]);
+  const build = shared.build;
   expectGoodRun(build, kind, image);
   times.push(`-j2 ${tc.goal} ${(build.ms / 1000).toFixed(1)} s`);
-  figures.push(`${cellName(cell)}: ${times.join(', ')}`);
+  figures.push(`${cellName(cell)}: ${times.join(', ')}${builtElsewhere(shared)}`);
 
   const dotConfig = fs.readFileSync(path.join(out, '.config'), 'utf8');
   for (const line of [...tc.config, ...(cell.config ? [cell.config] : [])]) expect(dotConfig).toMatch(line);
@@ -193,7 +208,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  const left = (await Promise.all(ENGINE_KINDS.map((kind) => containersMounting(kind, scratch)))).flat();
+  const left = (await Promise.all(ENGINE_KINDS.map((kind) => containersMounting(kind, [...scratch, ...sharedOuts])))).flat();
   for (const dir of scratch) removeScratch(dir);
   if (figures.length > 0) console.log(['matrix.test.ts figures (2 cores, shared with other builds):', ...figures].join('\n  '));
   expect(left, 'containers left behind').toEqual([]);

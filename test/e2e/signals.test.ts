@@ -10,6 +10,7 @@ import { execa } from 'execa';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   ENGINE_KINDS,
+  RUN_LABEL,
   asUser,
   buildProcesses,
   callerIds,
@@ -17,8 +18,8 @@ import {
   descendantsOf,
   filesNotOwnedBy,
   hostProcesses,
-  hostProcessesNow,
   kernelTree,
+  recipeSays,
   runIdOf,
   runMake,
   runtimeOf,
@@ -52,13 +53,12 @@ interface Scenario {
 const TWO_BUILDS = 'SIGTERM to 1 of 2 runners';
 // Large translation units every x86 tinyconfig builds: ~5 s of work at -j2 on an idle 2-core machine.
 const TWO_BUILDS_OBJECTS = ['kernel/sched/core.o', 'kernel/fork.o', 'kernel/signal.o', 'kernel/sys.o', 'mm/page_alloc.o', 'mm/memory.o'];
-const RECIPE = String.raw`Makefile\.container:\d+: __container\]`;
 const SCENARIOS: Scenario[] = [
-  { name: 'SIGINT to the group', signal: 'SIGINT', target: 'group', limitMs: 1000, makeSays: new RegExp(`${RECIPE} Error 130`) },
-  { name: 'SIGTERM to the runner', signal: 'SIGTERM', target: 'runner', limitMs: 1000, makeSays: new RegExp(`${RECIPE} Error 143`) },
-  { name: 'SIGTERM to the outer make', signal: 'SIGTERM', target: 'make', limitMs: 1000, makeSays: new RegExp(`${RECIPE} Error 143`) },
-  { name: 'SIGHUP to the runner', signal: 'SIGHUP', target: 'runner', limitMs: 1000, makeSays: new RegExp(`${RECIPE} Error 129`) },
-  { name: 'SIGKILL to the runner', signal: 'SIGKILL', target: 'runner', limitMs: 5000, makeSays: new RegExp(`${RECIPE} Killed`) },
+  { name: 'SIGINT to the group', signal: 'SIGINT', target: 'group', limitMs: 1000, makeSays: recipeSays('Error 130') },
+  { name: 'SIGTERM to the runner', signal: 'SIGTERM', target: 'runner', limitMs: 1000, makeSays: recipeSays('Error 143') },
+  { name: 'SIGTERM to the outer make', signal: 'SIGTERM', target: 'make', limitMs: 1000, makeSays: recipeSays('Error 143') },
+  { name: 'SIGHUP to the runner', signal: 'SIGHUP', target: 'runner', limitMs: 1000, makeSays: recipeSays('Error 129') },
+  { name: 'SIGKILL to the runner', signal: 'SIGKILL', target: 'runner', limitMs: 5000, makeSays: recipeSays('Killed') },
   { name: 'SIGKILL to the group', signal: 'SIGKILL', target: 'group', limitMs: 5000 },
 ];
 
@@ -107,7 +107,7 @@ async function startBuild(kind: EngineKind, dir: string, goals = ['bzImage'], co
   const waited = await waitFor(async () => {
     if (exited) return true;
     if (!compiling.test(handle.stdout())) return false;
-    const procs = await hostProcesses();
+    const procs = hostProcesses();
     const ours = descendantsOf(handle.pid, procs);
     const runId = runIdOf(ours);
     const runner = ours.find((p) => /kbuild-container make$/.test(p.cmd));
@@ -136,7 +136,7 @@ async function startBuild(kind: EngineKind, dir: string, goals = ['bzImage'], co
  * Poll until no process of the build is left on the host and no container of
  * the run. Each step reads /proc directly (~5 ms, then POLL_MS of sleep);
  * once that finds nothing, `ENGINE ps -a` (0.05-0.2 s by itself, reported)
- * must show no container of the run, and ps-list must confirm that no process
+ * must show no container of the run, and a second read of /proc must confirm that no process
  * came back. Returns the time from `since` to the end of the container check
  * (an upper bound: the state then was quiet) and when /proc first showed no
  * process of the build (the build had stopped by then; its container was
@@ -157,7 +157,7 @@ async function timeToQuiescence(kind: EngineKind, build: RunningBuild, dir: stri
   };
   const describe = (procs: HostProcess[]) => procs.map((p) => `${p.pid} ${p.name}: ${p.cmd.slice(0, 100)}`);
   while (performance.now() - since < timeoutMs) {
-    left = describe(buildProcesses(hostProcessesNow(), scope));
+    left = describe(buildProcesses(hostProcesses(), scope));
     if (left.length === 0) {
       processesGoneMs ??= performance.now() - since;
       const before = performance.now();
@@ -165,7 +165,7 @@ async function timeToQuiescence(kind: EngineKind, build: RunningBuild, dir: stri
       const ms = performance.now() - since;
       const psMs = performance.now() - before;
       left = containers.map((c) => `container ${c.slice(0, 12)}`);
-      if (left.length === 0) left = describe(buildProcesses(await hostProcesses(), scope));
+      if (left.length === 0) left = describe(buildProcesses(hostProcesses(), scope));
       if (left.length === 0) return { ms, processesGoneMs, psMs, left, trace };
     }
     if (left.some((l) => !l.startsWith('container '))) processesGoneMs = undefined;
@@ -237,7 +237,7 @@ afterAll(async () => {
       await execa(rm[0], rm.slice(1), { reject: false });
     }
   }
-  const stray = buildProcesses(hostProcessesNow(), { dirs: scratch }).map((p) => `${p.pid} ${p.cmd.slice(0, 100)}`);
+  const stray = buildProcesses(hostProcesses(), { dirs: scratch }).map((p) => `${p.pid} ${p.cmd.slice(0, 100)}`);
   for (const dir of scratch) fs.rmSync(dir, { recursive: true, force: true });
   expect(left, 'containers left behind').toEqual([]);
   expect(stray, 'processes left behind').toEqual([]);
@@ -302,7 +302,7 @@ describe('two builds at once (rootful podman)', () => {
     goneMs.set(`${TWO_BUILDS}|podman`, stop.processesGoneMs!);
     expect(stop.ms, `${stop.ms?.toFixed(0)} ms\n${stop.trace.join('\n')}`).toBeLessThanOrEqual(1000);
     const bResult = await b.handle.result;
-    expect(bResult.stderr).toMatch(new RegExp(`${RECIPE} Error 143`));
+    expect(bResult.stderr).toMatch(recipeSays('Error 143'));
 
     // A's container is the same one, still running, started at the same time.
     expect(aBefore).toMatch(/^running /);
@@ -320,7 +320,7 @@ describe('rootful podman: run records', () => {
     const cache = fs.mkdtempSync(path.join(os.tmpdir(), 'kbc-signals-cache-'));
     scratch.push(cache);
     await execa('podman', ['rm', '--force', '--time=0', name], { reject: false });
-    await execa('podman', ['run', '-d', '--network=none', `--label=io.kbuild-container.run=x`, `--name=${name}`, IMAGE, 'sleep', '600']);
+    await execa('podman', ['run', '-d', '--network=none', `--label=${RUN_LABEL}=x`, `--name=${name}`, IMAGE, 'sleep', '600']);
     try {
       // A pid that certainly belonged to a process that has exited.
       const dead = await execa('sh', ['-c', 'echo $$']);

@@ -4,7 +4,6 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execa, type Options } from 'execa';
-import psList from 'ps-list';
 
 export const REPO = path.resolve(import.meta.dirname, '../..');
 export const FRAGMENT = path.join(REPO, 'make', 'Makefile.container');
@@ -14,6 +13,23 @@ export const ROOTLESS_USER = process.env.KBC_USER ?? 'kbuilder';
 /** The three ways we run containers; each has its own image store. */
 export type EngineKind = 'podman' | 'rootless' | 'docker';
 export const ENGINE_KINDS: EngineKind[] = ['podman', 'rootless', 'docker'];
+
+/** The label on every container the runner starts; its value is the run id. */
+export const RUN_LABEL = 'io.kbuild-container.run';
+
+/** The runner's one stderr line naming engine and image ("  PODMAN  korg-gcc"), which -s silences. */
+export function banner(kind: EngineKind, image: string): string {
+  return `  ${runtimeOf(kind).toUpperCase().padEnd(7)} ${image}`;
+}
+
+/** The target of make's own report when its recipe, the runner, failed. */
+const RECIPE = String.raw`Makefile\.container:\d+: __container\]`;
+/** make's whole line for a failed runner: `make: *** [.../Makefile.container:N: __container] Error N`. */
+export const RECIPE_ERROR = new RegExp(String.raw`^make: \*\*\* \[.*${RECIPE} Error \d+$`);
+/** make's report of how the runner ended, anywhere in the output: recipeSays('Error 130'), recipeSays('Killed'). */
+export function recipeSays(how: string): RegExp {
+  return new RegExp(`${RECIPE} ${how}`);
+}
 
 /** The runtime name CONTAINER_RUNTIME takes for an engine kind. */
 export function runtimeOf(kind: EngineKind): 'podman' | 'docker' {
@@ -39,6 +55,31 @@ export function runnerBinDir(): string {
   fs.rmSync(link, { force: true });
   fs.symlinkSync(target, link);
   return dir;
+}
+
+/**
+ * A PATH of the system directories a plain shell has (/usr/sbin /usr/bin
+ * /sbin /bin), made in `dir` as symlinks to every command found there except
+ * `absent`: those commands are missing whatever is installed globally (an
+ * `npm install -g kbuild-container` puts the runner in /usr/bin or /usr/local/bin).
+ */
+export function systemPathWithout(absent: string[], dir: string): string {
+  const bin = path.join(dir, 'bin');
+  fs.mkdirSync(bin, { recursive: true, mode: 0o755 });
+  for (const from of ['/usr/sbin', '/usr/bin', '/sbin', '/bin']) {
+    let names: string[];
+    try {
+      names = fs.readdirSync(from);
+    } catch {
+      continue;
+    }
+    for (const name of names) {
+      const link = path.join(bin, name);
+      if (absent.includes(name) || fs.existsSync(link)) continue;
+      fs.symlinkSync(path.join(from, name), link);
+    }
+  }
+  return bin;
 }
 
 /** A fresh directory that the engine kind's user owns (for O= and scratch files). */
@@ -107,15 +148,16 @@ export async function runMake(kind: EngineKind, cwd: string, args: string[], opt
 
 /** Containers of ours (any run) that the engine kind still has, running or not. */
 export async function ourContainers(kind: EngineKind): Promise<string[]> {
-  const argv = asUser(kind, [runtimeOf(kind), 'ps', '-a', '-q', '--filter', 'label=io.kbuild-container.run']);
+  const argv = asUser(kind, [runtimeOf(kind), 'ps', '-a', '-q', '--filter', `label=${RUN_LABEL}`]);
   const { stdout } = await execa(argv[0], argv.slice(1), { reject: false });
   return String(stdout).split('\n').filter(Boolean);
 }
 
 /** Host processes whose command line mentions `needle` (a tree or O= path): the build's, on either side. */
-export async function processesMentioning(needle: string): Promise<{ pid: number; cmd: string }[]> {
-  const all = await psList({ all: true });
-  return all.filter((p) => p.pid !== process.pid && (p.cmd ?? '').includes(needle)).map((p) => ({ pid: p.pid, cmd: p.cmd ?? p.name }));
+export function processesMentioning(needle: string): { pid: number; cmd: string }[] {
+  return hostProcesses()
+    .filter((p) => p.pid !== process.pid && p.cmd.includes(needle))
+    .map((p) => ({ pid: p.pid, cmd: p.cmd }));
 }
 
 /** Poll until `done()` holds or `ms` pass; returns the elapsed time or undefined on time-out. */
@@ -265,34 +307,12 @@ export interface HostProcess {
   state?: string;
 }
 
-/** Every process on the host right now, with its working directory. */
-export async function hostProcesses(): Promise<HostProcess[]> {
-  const all = await psList({ all: true });
-  return all.map((p) => {
-    let cwd: string | undefined;
-    let state: string | undefined;
-    try {
-      cwd = fs.readlinkSync(`/proc/${p.pid}/cwd`);
-    } catch {
-      cwd = undefined;
-    }
-    try {
-      // The state follows the command name, which is in parentheses and may hold anything.
-      const stat = fs.readFileSync(`/proc/${p.pid}/stat`, 'utf8');
-      state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-    } catch {
-      state = undefined;
-    }
-    return { pid: p.pid, ppid: p.ppid, name: p.name, cmd: p.cmd ?? p.name, cwd, state };
-  });
-}
-
 /**
- * The same as hostProcesses, read straight from /proc without spawning `ps`
- * (ps-list runs `ps` twice, ~60 ms): for polls that must step in < 50 ms
- * without loading the machine they measure.
+ * Every process on the host right now, with its working directory and state,
+ * read straight from /proc (about 5 ms, no `ps` started): cheap enough for
+ * polls that step every 20 ms without loading the machine they measure.
  */
-export function hostProcessesNow(): HostProcess[] {
+export function hostProcesses(): HostProcess[] {
   const found: HostProcess[] = [];
   for (const entry of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
@@ -352,15 +372,15 @@ export function buildProcesses(procs: HostProcess[], { pids = new Set<number>(),
 
 /** Full ids of the containers (running or not) of one run, by its label value. */
 export async function containersOfRun(kind: EngineKind, runId: string): Promise<string[]> {
-  const argv = asUser(kind, [runtimeOf(kind), 'ps', '-a', '-q', '--no-trunc', '--filter', `label=io.kbuild-container.run=${runId}`]);
+  const argv = asUser(kind, [runtimeOf(kind), 'ps', '-a', '-q', '--no-trunc', '--filter', `label=${RUN_LABEL}=${runId}`]);
   const { stdout } = await execa(argv[0], argv.slice(1), { reject: false });
   return String(stdout).split('\n').filter(Boolean);
 }
 
-/** The run id of the engine client among `procs` (its `--label=io.kbuild-container.run=ID`). */
+/** The run id of the engine client among `procs` (its `--label=RUN_LABEL=ID`). */
 export function runIdOf(procs: HostProcess[]): string | undefined {
   for (const p of procs) {
-    const m = /--label=io\.kbuild-container\.run=(\S+)/.exec(p.cmd);
+    const m = new RegExp(`--label=${RUN_LABEL.replaceAll('.', '\\.')}=(\\S+)`).exec(p.cmd);
     if (m) return m[1];
   }
   return undefined;
@@ -385,8 +405,8 @@ export interface Sampling {
 }
 
 /**
- * Count, every `intervalMs` (ps-list takes ~70 ms of that), the running
- * processes `count` picks out of the host's, until stopped.
+ * Count, every `intervalMs`, the running processes `count` picks out of the
+ * host's, until stopped.
  */
 export function sampleProcesses(count: (procs: HostProcess[]) => number, intervalMs = 100): Sampling {
   const samples: number[] = [];
@@ -394,7 +414,7 @@ export function sampleProcesses(count: (procs: HostProcess[]) => number, interva
   const loop = (async () => {
     while (running) {
       const start = Date.now();
-      samples.push(count((await hostProcesses()).filter((p) => p.state !== 'Z')));
+      samples.push(count(hostProcesses().filter((p) => p.state !== 'Z')));
       await new Promise((r) => setTimeout(r, Math.max(0, intervalMs - (Date.now() - start))));
     }
   })();

@@ -1,0 +1,134 @@
+// Kernel builds that more than one e2e file asserts on, each built once per
+// `vitest run`: the first file that asks builds it (tinyconfig, optional
+// .config edits and olddefconfig, `make -j2 GOAL`, through the runner and
+// the real engine, its compile jobs sampled on the host), and records every
+// step's result; later files get the same O= dir and the same results. One
+// tinyconfig bzImage takes about 100 s of both cores here: core, matrix and
+// jobserver used to build the same linux 6.1 × korg-gcc one up to three times.
+//
+// The O= dir is shared: a test that changes it works on sharedCopy().
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { execa } from 'execa';
+import { expect, inject } from 'vitest';
+import { ROOTLESS_USER, asUser, compilersIn, kernelTree, removeScratch, runMake, sampleProcesses, scratchDir, startMake, userIds, type EngineKind, type MakeResult } from './support.js';
+
+/** One kernel × toolchain × engine configuration: what it is built from, nothing about who asks. */
+export interface BuildSpec {
+  kernel: string;
+  image: string;
+  engine: EngineKind;
+  /** Command-line variables of every make of the build (LLVM=1, ARCH=..., CROSS_COMPILE=...). */
+  vars?: string[];
+  /** scripts/config arguments applied to the tinyconfig (then `make olddefconfig`), e.g. ['-e', 'MODULES']. */
+  configEdits?: string[];
+  /** The goal built with -j2 after configuring. */
+  goal: string;
+}
+
+export interface SharedBuild {
+  spec: BuildSpec;
+  /** The O= dir, owned by the engine kind's user. */
+  out: string;
+  tinyconfig: MakeResult;
+  olddefconfig?: MakeResult;
+  build: MakeResult;
+  /** Compile jobs (cc1 on a source file) at work in O= at once, sampled every ~100 ms during the build. */
+  compilerSamples: number[];
+  /** The test file that built it. */
+  builtBy: string;
+}
+
+/** A stand-in for a step that never ran because an earlier one failed: every check of it fails with this text. */
+function notRun(why: string): MakeResult {
+  return { stdout: '', stderr: `not run: ${why}`, exitCode: -1, ms: 0 };
+}
+
+function keyOf(spec: BuildSpec): string {
+  const extra = [...(spec.vars ?? []), '|', ...(spec.configEdits ?? [])];
+  const hash = crypto.createHash('sha1').update(JSON.stringify(extra)).digest('hex').slice(0, 10);
+  return `linux-${spec.kernel}_${spec.image}_${spec.engine}_${spec.goal}_${hash}`;
+}
+
+async function build(spec: BuildSpec, out: string): Promise<Omit<SharedBuild, 'spec' | 'out' | 'builtBy'>> {
+  const tree = kernelTree(spec.kernel);
+  const args = (more: string[]) => [`CONTAINER=${spec.image}`, `O=${out}`, ...(spec.vars ?? []), ...more];
+  const tinyconfig = await runMake(spec.engine, tree, args(['tinyconfig']));
+  if (tinyconfig.exitCode !== 0) return { tinyconfig, build: notRun('tinyconfig failed'), compilerSamples: [] };
+  let olddefconfig: MakeResult | undefined;
+  if (spec.configEdits) {
+    // scripts/config only edits text (as the O= dir's owner); olddefconfig, in the container, settles the dependencies.
+    const edit = asUser(spec.engine, ['bash', path.join(tree, 'scripts/config'), '--file', path.join(out, '.config'), ...spec.configEdits]);
+    await execa(edit[0], edit.slice(1));
+    olddefconfig = await runMake(spec.engine, tree, args(['olddefconfig']));
+    if (olddefconfig.exitCode !== 0) return { tinyconfig, olddefconfig, build: notRun('olddefconfig failed'), compilerSamples: [] };
+  }
+  const sampling = sampleProcesses(compilersIn([out]));
+  const result = await startMake(spec.engine, tree, args(['-j2', spec.goal])).result;
+  return { tinyconfig, olddefconfig, build: result, compilerSamples: await sampling.stop() };
+}
+
+function sharedRoot(): string {
+  const dir = inject('sharedBuildsDir');
+  if (!dir) throw new Error('no sharedBuildsDir: run the e2e project through vitest.config.ts (its globalSetup)');
+  return dir;
+}
+
+/**
+ * The build of `spec`, made now if no file made it before in this run.
+ * Never throws for a failed make: its results say what failed, for the
+ * caller's assertions.
+ */
+export async function sharedBuild(spec: BuildSpec): Promise<SharedBuild> {
+  const dir = path.join(sharedRoot(), keyOf(spec));
+  const record = path.join(dir, 'build.json');
+  try {
+    fs.mkdirSync(dir, { mode: 0o755 });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    // Another file builds it (or built it): wait for its record.
+    while (!fs.existsSync(record)) await new Promise((r) => setTimeout(r, 1000));
+    return JSON.parse(fs.readFileSync(record, 'utf8')) as SharedBuild;
+  }
+  fs.chmodSync(dir, 0o755);
+  const out = path.join(dir, 'out');
+  fs.mkdirSync(out, { mode: 0o755 });
+  fs.chmodSync(out, 0o755);
+  if (spec.engine === 'rootless') {
+    const { uid, gid } = userIds(ROOTLESS_USER);
+    fs.chownSync(out, uid, gid);
+  }
+  const builtBy = path.basename(expect.getState().testPath ?? 'unknown file');
+  let done: SharedBuild;
+  try {
+    done = { spec, out, builtBy, ...(await build(spec, out)) };
+  } catch (e) {
+    done = { spec, out, builtBy, tinyconfig: notRun(String(e)), build: notRun(String(e)), compilerSamples: [] };
+  }
+  fs.writeFileSync(record, JSON.stringify(done));
+  return done;
+}
+
+/**
+ * A private copy of a shared build's O= dir (owners and times kept), for a
+ * test that changes it; `cp -a --reflink=auto` shares the blocks where the
+ * file system can. Remove it with removeScratch.
+ */
+export async function sharedCopy(shared: SharedBuild, prefix: string): Promise<string> {
+  const dir = scratchDir(shared.spec.engine, prefix);
+  removeScratch(dir);
+  await execa('cp', ['-a', '--reflink=auto', shared.out, dir]);
+  return dir;
+}
+
+/** linux 6.1 tinyconfig bzImage with korg-gcc: core.test.ts checks it on every engine, jobserver.test.ts samples it, matrix.test.ts's rootless cell is it. */
+export function tinyBzImage61(engine: EngineKind): BuildSpec {
+  return { kernel: '6.1', image: 'korg-gcc', engine, goal: 'bzImage' };
+}
+
+/** "  (built by FILE)" when another file made the build: figures say whose time they show. */
+export function builtElsewhere(shared: SharedBuild): string {
+  const here = path.basename(expect.getState().testPath ?? '');
+  return shared.builtBy === here ? '' : ` (built by ${shared.builtBy})`;
+}
