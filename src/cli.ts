@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { InfraError, UserError } from './errors.js';
 import { disableTree, enableTree } from './enable.js';
 import { formatCommand, invocationFromArgs, invocationFromMake, planInvocation, runInvocation } from './run.js';
+import type { Invocation } from './parse/invocation.js';
 
 const USAGE = `usage: kbuild-container COMMAND [ARGS]
 
@@ -12,6 +13,7 @@ const USAGE = `usage: kbuild-container COMMAND [ARGS]
   plan MAKE-ARGS...    print the exact engine command 'run' would execute, shell-quoted
   enable  [KERNEL_DIR] let 'make CONTAINER=image ...' work in a kernel tree (writes GNUmakefile)
   disable [KERNEL_DIR] undo 'enable'
+  boot-config [ARCH]   print the path of the minimal bootable config fragment (x86_64, arm64)
 
 Variables: CONTAINER, CONTAINER_RUNTIME, CONTAINER_ARGS, CONTAINER_ENV,
 CONTAINER_NETWORK, CONTAINER_DRYRUN (see the README).`;
@@ -20,9 +22,9 @@ async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
     case 'make':
-      return (await runInvocation(invocationFromMake(process.env, process.cwd()))).exitCode;
+      return (await runGoals(invocationFromMake(process.env, process.cwd()))).exitCode;
     case 'run':
-      return (await runInvocation(invocationFromArgs(rest, process.env, process.cwd()))).exitCode;
+      return (await runGoals(invocationFromArgs(rest, process.env, process.cwd()))).exitCode;
     case 'plan': {
       const { plan } = planInvocation(invocationFromArgs(rest, process.env, process.cwd()), { create: false });
       process.stdout.write(formatCommand(plan) + '\n');
@@ -37,6 +39,9 @@ async function main(argv: string[]): Promise<number> {
       process.stderr.write(`kbuild-container: ${command === 'enable' ? 'wrote' : 'removed'} ${file}\n`);
       return 0;
     }
+    case 'boot-config':
+      process.stdout.write((await import('./boot/index.js')).bootConfigPath(rest[0]) + '\n');
+      return 0;
     case '--help':
     case '-h':
     case 'help':
@@ -45,6 +50,12 @@ async function main(argv: string[]): Promise<number> {
     default:
       throw new UserError(command === undefined ? 'no command given (try --help)' : `unknown command '${command}' (try --help)`);
   }
+}
+
+// The goal \`boot\` is rare: its code is only evaluated when asked for, never on a plain build.
+async function runGoals(inv: Invocation) {
+  if (inv.goals.includes('boot')) return (await import('./boot/index.js')).runWithBoot(inv);
+  return runInvocation(inv);
 }
 
 main(process.argv.slice(2)).then(
