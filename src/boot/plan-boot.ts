@@ -122,8 +122,9 @@ export function guestInit(nonce: string): string {
 // QEMU's own status is kept in a file (a pipeline would lose it).
 export const BOOT_SCRIPT = [
   'w=$1 t=$2 q=$3 init=$4 cmd=$5; shift 5',
-  `command -v "$1" >/dev/null 2>&1 || { echo "kbuild-container: $1 is not in this image (is it a korg-qemu image?)" >&2; exit ${SCRIPT_EXIT.noQemu}; }`,
-  `[ -x ${GUEST_BUSYBOX} ] || { echo "kbuild-container: no ${GUEST_BUSYBOX} in this image (is it a korg-qemu image?)" >&2; exit ${SCRIPT_EXIT.noBusybox}; }`,
+  // What the image lacks is said by the runner, in one line, from these statuses.
+  `command -v "$1" >/dev/null 2>&1 || exit ${SCRIPT_EXIT.noQemu}`,
+  `[ -x ${GUEST_BUSYBOX} ] || exit ${SCRIPT_EXIT.noBusybox}`,
   `r=${GUEST_DIR}; rm -rf "$r"; mkdir -p "$r/bin" "$r/proc" "$r/sys" "$r/dev" "$r/tmp" || exit ${SCRIPT_EXIT.initramfs}`,
   `cp ${GUEST_BUSYBOX} "$r/bin/busybox" && ln -s busybox "$r/bin/sh" || exit ${SCRIPT_EXIT.initramfs}`,
   `printf "%s\\n" "$init" >"$r/init" && chmod 755 "$r/init" && printf "%s\\n" "$cmd" >"$r/cmd" || exit ${SCRIPT_EXIT.initramfs}`,

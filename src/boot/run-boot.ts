@@ -9,7 +9,7 @@ import { UserError } from '../errors.js';
 import { findEngine, findTree, hostFacts } from '../host.js';
 import type { Invocation } from '../parse/invocation.js';
 import { checkImageReference } from '../plan/image-ref.js';
-import { runInvocation } from '../run.js';
+import { formatCommand, runInvocation } from '../run.js';
 import { superviseRun, type RunResult } from '../supervise/supervise-run.js';
 import { BOOT_ARCHES, archOfConfig, archOfKernelImage, type BootArch } from './arches.js';
 import { missingBootOptions, parseKconfig } from './config-check.js';
@@ -32,10 +32,18 @@ export async function runWithBoot(inv: Invocation, stderr: NodeJS.WritableStream
 
   // 3. What there is to boot, checked before any container starts.
   const buildDir = inv.outputDir ?? findTree(inv.cwd).objtree ?? inv.cwd;
-  const arch = checkBootable(buildDir, inv);
+  const arch = checkBootable(buildDir);
   const image = chooseBootImage(settings, inv.container.image, buildGoals, arch);
   checkImageReference(image);
   const { engine, path: enginePath } = findEngine(inv.container.runtime);
+
+  // A dry run prints the boot's engine command too (TCG: a probe would run something).
+  if (inv.container.dryRun) {
+    const workDir = path.join(os.tmpdir(), 'kbuild-container-boot-DRYRUN');
+    const plan = planBoot({ arch, engine, enginePath, host: hostFacts(), image, buildDir, workDir, settings, accel: 'tcg', nonce: 'NONCE', runId: 'dryrun', extraArgs: inv.container.args });
+    process.stdout.write(formatCommand(plan) + '\n');
+    return { exitCode: 0 };
+  }
 
   // 4. KVM when it works, else TCG, said in one line.
   const accel = await chooseAccel(settings.accel, (probeAccel) => bootOnce({ inv, settings: { ...settings, command: 'true', timeoutSeconds: 15 }, arch, image, buildDir, engine, enginePath, accel: probeAccel, quiet: true, stderr }));
@@ -53,7 +61,7 @@ export async function runWithBoot(inv: Invocation, stderr: NodeJS.WritableStream
 }
 
 /** The build directory's architecture, once it has a .config that can boot and the matching kernel image. */
-function checkBootable(buildDir: string, inv: Invocation): BootArch {
+function checkBootable(buildDir: string): BootArch {
   const configFile = path.join(buildDir, '.config');
   let configText: string;
   try {
@@ -82,7 +90,6 @@ function checkBootable(buildDir: string, inv: Invocation): BootArch {
   }
   const found = archOfKernelImage(head);
   if (found !== arch) throw new UserError(`${kernel}: is ${found ?? 'not a kernel image we know'}, but ${configFile} is ${arch}`);
-  void inv;
   return arch;
 }
 
