@@ -129,7 +129,7 @@ export const BOOT_SCRIPT = [
   `cp ${GUEST_BUSYBOX} "$r/bin/busybox" && ln -s busybox "$r/bin/sh" || exit ${SCRIPT_EXIT.initramfs}`,
   `printf "%s\\n" "$init" >"$r/init" && chmod 755 "$r/init" && printf "%s\\n" "$cmd" >"$r/cmd" || exit ${SCRIPT_EXIT.initramfs}`,
   `(cd "$r" && find . | cpio -o -H newc --quiet) >"$r.cpio" || exit ${SCRIPT_EXIT.initramfs}`,
-  '[ -z "$q" ] || exec >/dev/null',
+  '[ -z "$q" ] || exec >/dev/null 2>&1',
   '{ timeout "$t" "$@" </dev/null; echo $? >"$w/qemu-status"; } | sed -u "s/\\r//g" | tee "$w/console.log"',
   's=$(cat "$w/qemu-status" 2>/dev/null) || s=1',
   'exit "$s"',

@@ -78,7 +78,7 @@ export function decideVerdict({ console: text, nonce, timedOut }: VerdictInput):
   return { verdict: 'FAIL', reason: 'the guest stopped before the command finished', evidence: tail, exitCode: BOOT_EXIT.kernelFailure };
 }
 
-function context(lines: string[], at: number, before = 1, after = 2): string[] {
+function context(lines: string[], at: number, before = 0, after = 2): string[] {
   return lines.slice(Math.max(0, at - before), at + after + 1).filter((l) => l.trim() !== '');
 }
 
