@@ -20,6 +20,7 @@ describe('real consoles', () => {
     ['x86_64-debian-6.1-init-exits.log', false, 'FAIL', 'init exited (kernel panic)', BOOT_EXIT.kernelFailure],
     ['x86_64-debian-6.1-panic-sysrq.log', false, 'FAIL', 'kernel panic', BOOT_EXIT.kernelFailure],
     ['x86_64-debian-6.1-hang.log', true, 'TIMEOUT', 'no result before BOOT_TIMEOUT', BOOT_EXIT.timeout],
+    ['arm64-debian-6.1-pass.log', false, 'PASS', 'guest command exited 0', 0],
   ])('%s (timed out: %s)', (name, timedOut, verdict, reason, exitCode) => {
     if (!fs.existsSync(path.join(FIXTURES, name))) return expect.fail(`fixture ${name} missing`);
     const text = fixture(name);
