@@ -16,12 +16,12 @@ export interface AccelChoice {
 
 /** Decide from the setting, the device and a remembered probe; `probe` when only a probe can tell. Pure. */
 export function decideAccel(setting: 'auto' | 'kvm' | 'tcg', device: KvmDevice, remembered?: string): AccelChoice | 'probe' {
-  if (setting === 'tcg') return { accel: 'tcg', line: 'QEMU accelerator TCG (BOOT_ACCEL=tcg)' };
-  if (setting === 'kvm') return { accel: 'kvm', line: 'QEMU accelerator KVM (BOOT_ACCEL=kvm)' };
-  if (device === 'absent') return { accel: 'tcg', line: 'QEMU accelerator TCG (no /dev/kvm)' };
-  if (device === 'no-access') return { accel: 'tcg', line: 'QEMU accelerator TCG (/dev/kvm not readable and writable by you)' };
-  if (remembered === 'kvm') return { accel: 'kvm', line: 'QEMU accelerator KVM (probed earlier this host boot)' };
-  if (remembered !== undefined) return { accel: 'tcg', line: `QEMU accelerator TCG (/dev/kvm is there but a KVM probe boot failed earlier this host boot: ${remembered})` };
+  if (setting === 'tcg') return { accel: 'tcg', line: 'TCG (BOOT_ACCEL=tcg)' };
+  if (setting === 'kvm') return { accel: 'kvm', line: 'KVM (BOOT_ACCEL=kvm)' };
+  if (device === 'absent') return { accel: 'tcg', line: 'TCG (no /dev/kvm)' };
+  if (device === 'no-access') return { accel: 'tcg', line: 'TCG (/dev/kvm not readable and writable by you)' };
+  if (remembered === 'kvm') return { accel: 'kvm', line: 'KVM (probed earlier this host boot)' };
+  if (remembered !== undefined) return { accel: 'tcg', line: `TCG (/dev/kvm is there but a KVM probe boot failed earlier this host boot: ${remembered})` };
   return 'probe';
 }
 
@@ -43,7 +43,7 @@ export async function chooseAccel(
     // Not remembering only costs the next boot another probe.
   }
   const again = decideAccel(setting, 'present', answer);
-  return again === 'probe' ? { accel: 'tcg', line: 'QEMU accelerator TCG' } : again;
+  return again === 'probe' ? { accel: 'tcg', line: 'TCG' } : again;
 }
 
 function kvmDevice(): KvmDevice {

@@ -52,10 +52,11 @@ export const BOOT_ARCHES: Record<BootArch, BootArchSpec> = {
   },
 };
 
-/** Which of our architectures a .config was made for (CONFIG_X86_64 / CONFIG_ARM64), if any. */
+/** Which of our architectures a .config was made for (CONFIG_X86 / CONFIG_ARM64), if any. */
 export function archOfConfig(config: ReadonlyMap<string, string>): BootArch | undefined {
   if (config.get('ARM64') === 'y') return 'arm64';
-  if (config.get('X86_64') === 'y') return 'x86_64';
+  // A 32-bit x86 configuration (tinyconfig without ARCH=x86_64) counts as x86_64 missing CONFIG_64BIT.
+  if (config.get('X86') === 'y' || config.get('X86_64') === 'y') return 'x86_64';
   return undefined;
 }
 

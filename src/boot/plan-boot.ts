@@ -182,7 +182,7 @@ export function planBoot(p: BootPlanInput): RunPlan {
     attachStdin: false,
     mounts,
     removeArgs: p.engine.removeArgs(name),
-    banner: `  ${'BOOT'.padEnd(7)} ${p.image} (${spec.qemu}, ${p.accel.toUpperCase()})`,
+    banner: `  ${'BOOT'.padEnd(7)} ${p.image} ${spec.qemu}`,
     passFds: [],
   };
 }

@@ -45,13 +45,12 @@ export async function runWithBoot(inv: Invocation, stderr: NodeJS.WritableStream
     return { exitCode: 0 };
   }
 
-  // 4. KVM when it works, else TCG, said in one line.
+  // 4. KVM when it works, else TCG, said on the banner line.
   const accel = await chooseAccel(settings.accel, (probeAccel) => bootOnce({ inv, settings: { ...settings, command: 'true', timeoutSeconds: 15 }, arch, image, buildDir, engine, enginePath, accel: probeAccel, quiet: true, stderr }));
-  stderr.write(`kbuild-container: ${accel.line}\n`);
 
   // 5. The boot itself, and its verdict in one line.
   const started = Date.now();
-  const outcome = await bootOnce({ inv, settings, arch, image, buildDir, engine, enginePath, accel: accel.accel, quiet: false, stderr });
+  const outcome = await bootOnce({ inv, settings, arch, image, buildDir, engine, enginePath, accel: accel.accel, accelLine: accel.line, quiet: false, stderr });
   if ('interrupted' in outcome) return outcome.interrupted;
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   const v = outcome.verdict;
@@ -71,7 +70,7 @@ function checkBootable(buildDir: string): BootArch {
   }
   const config = parseKconfig(configText);
   const arch = archOfConfig(config);
-  if (!arch) throw new UserError(`${configFile}: not an x86_64 or arm64 configuration (CONFIG_X86_64 / CONFIG_ARM64 unset); boot knows only those`);
+  if (!arch) throw new UserError(`${configFile}: not an x86 or arm64 configuration (CONFIG_X86 / CONFIG_ARM64 unset); boot knows only those`);
   const missing = missingBootOptions(arch, config);
   if (missing.length > 0) {
     throw new UserError(`${configFile} cannot boot: ${missing.join(' ')} not set (=y); the fragment \`kbuild-container boot-config ${arch}\` has them`);
@@ -102,6 +101,8 @@ interface BootOnceInput {
   engine: ReturnType<typeof findEngine>['engine'];
   enginePath: string;
   accel: 'kvm' | 'tcg';
+  /** Why this accelerator: said on the banner line. */
+  accelLine?: string;
   quiet: boolean;
   stderr: NodeJS.WritableStream;
 }
@@ -113,7 +114,7 @@ async function bootOnce(p: BootOnceInput): Promise<{ verdict: BootVerdict } | { 
     const nonce = randomBytes(12).toString('hex');
     const runId = `${process.pid.toString(36)}-${randomBytes(4).toString('hex')}`;
     const plan = planBoot({ ...p, host: hostFacts(), workDir, nonce, runId, extraArgs: p.inv.container.args });
-    if (!p.quiet && !p.inv.silent) p.stderr.write(plan.banner + '\n');
+    if (!p.quiet && !p.inv.silent) p.stderr.write(`${plan.banner}${p.accelLine ? `: ${p.accelLine}` : ''}\n`);
     const result = await superviseRun(plan, p.engine, p.image, { stderr: p.stderr });
     if (result.signal) return { interrupted: result };
     if (result.exitCode === SCRIPT_EXIT.noQemu || result.exitCode === SCRIPT_EXIT.noBusybox) {
