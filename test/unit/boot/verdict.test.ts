@@ -21,6 +21,12 @@ describe('real consoles', () => {
     ['x86_64-debian-6.1-panic-sysrq.log', false, 'FAIL', 'kernel panic', BOOT_EXIT.kernelFailure],
     ['x86_64-debian-6.1-hang.log', true, 'TIMEOUT', 'no result before BOOT_TIMEOUT', BOOT_EXIT.timeout],
     ['arm64-debian-6.1-pass.log', false, 'PASS', 'guest command exited 0', 0],
+    // The minimal configuration (boot/x86_64.config), written by test/e2e/boot.test.ts: no time stamps.
+    ['x86_64-6.1-pass.log', false, 'PASS', 'guest command exited 0', 0],
+    ['x86_64-6.1-exit3.log', false, 'FAIL', 'guest command exited 3', 3],
+    ['x86_64-6.1-no-init.log', false, 'FAIL', 'kernel panic', BOOT_EXIT.kernelFailure],
+    ['x86_64-6.1-init-exits.log', false, 'FAIL', 'init exited (kernel panic)', BOOT_EXIT.kernelFailure],
+    ['x86_64-6.1-hang.log', true, 'TIMEOUT', 'no result before BOOT_TIMEOUT', BOOT_EXIT.timeout],
   ])('%s (timed out: %s)', (name, timedOut, verdict, reason, exitCode) => {
     if (!fs.existsSync(path.join(FIXTURES, name))) return expect.fail(`fixture ${name} missing`);
     const text = fixture(name);
