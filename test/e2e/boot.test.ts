@@ -186,7 +186,7 @@ describe('x86_64, linux 7.2, rootful podman', () => {
 describe('arm64 (cross-built in korg-gcc-arm64), linux 6.1, rootful podman', () => {
   it('the minimal configuration builds and boots under qemu-system-aarch64 virt: PASS', async () => {
     const tree = kernelTree('6.1');
-    const out = scratch('kbc-boot-arm64-');
+    const out = process.env.KBC_BOOT_BUILD_DIR_ARM64 ?? scratch('kbc-boot-arm64-');
     const cross = ['CONTAINER=korg-gcc-arm64', 'ARCH=arm64', 'CROSS_COMPILE=aarch64-linux-gnu-', `O=${out}`];
     const c = await runMake('podman', tree, [...cross, `KCONFIG_ALLCONFIG=${FRAGMENT_ARM64}`, 'allnoconfig']);
     expect(c.exitCode, c.stderr).toBe(0);
