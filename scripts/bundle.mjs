@@ -14,10 +14,24 @@ import { build } from 'esbuild';
 // Everything but `kbuild-container make` (the argument parser, commander, and
 // the commands) goes into a second file beside it, required only when another
 // command runs: make's start-up neither reads nor parses it.
-const COMMANDS_MODULE = './cli/program.js';
-const COMMANDS_FILE = 'kbuild-container-commands.cjs';
+// The boot goal's code (QEMU planning, verdicts) likewise, in a third file.
+const APART = [
+  { module: 'cli/program.js', file: 'kbuild-container-commands.cjs', filter: /(^|\/)cli\/program\.js$/ },
+  { module: 'boot/index.js', file: 'kbuild-container-boot.cjs', filter: /(^|\/)boot\/index\.js$/ },
+];
 
-/** Bundle the compiled CLI entry (dist/cli.js) into one executable CommonJS file, and the commands beside it. */
+// Imports of a module kept apart resolve to its file beside the bundle, loaded
+// only when that import runs.
+const apart = (except) => ({
+  name: 'apart',
+  setup(b) {
+    for (const { file, filter } of APART.filter((a) => a.file !== except)) {
+      b.onResolve({ filter }, () => ({ path: `./${file}`, external: true }));
+    }
+  },
+});
+
+/** Bundle the compiled CLI entry (dist/cli.js) into one executable CommonJS file, and the modules kept apart beside it. */
 export async function bundleRunner(entry, outfile) {
   const common = {
     bundle: true,
@@ -30,21 +44,10 @@ export async function bundleRunner(entry, outfile) {
     banner: { js: "const __kbc_module_url = require('node:url').pathToFileURL(__filename).href;" },
     logLevel: 'warning',
   };
-  const commandsFile = path.join(path.dirname(outfile), COMMANDS_FILE);
-  await build({
-    ...common,
-    entryPoints: [entry],
-    outfile,
-    plugins: [
-      {
-        name: 'commands-apart',
-        setup(b) {
-          b.onResolve({ filter: /^\.\/cli\/program\.js$/ }, () => ({ path: `./${COMMANDS_FILE}`, external: true }));
-        },
-      },
-    ],
-  });
-  await build({ ...common, entryPoints: [path.join(path.dirname(entry), COMMANDS_MODULE)], outfile: commandsFile });
+  await build({ ...common, entryPoints: [entry], outfile, plugins: [apart()] });
+  for (const { module, file } of APART) {
+    await build({ ...common, entryPoints: [path.join(path.dirname(entry), module)], outfile: path.join(path.dirname(outfile), file), plugins: [apart(file)] });
+  }
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

@@ -5,6 +5,7 @@
 import { Command, CommanderError } from 'commander';
 import { UserError } from '../errors.js';
 import { packageVersion } from '../version.js';
+import { registerBootCommands } from './commands/boot.js';
 import { registerBuildCommands } from './commands/build.js';
 import { registerTreeCommands } from './commands/tree.js';
 import { errorLines } from './error-lines.js';
@@ -16,11 +17,11 @@ export type SetStatus = (status: number) => void;
 export type RegisterCommands = (program: Command, setStatus: SetStatus) => void;
 
 /** The families of subcommands, in the order --help lists them. */
-export const COMMAND_FAMILIES: readonly RegisterCommands[] = [registerBuildCommands, registerTreeCommands];
+export const COMMAND_FAMILIES: readonly RegisterCommands[] = [registerBuildCommands, registerTreeCommands, registerBootCommands];
 
 const VARIABLES = `
 Variables: CONTAINER, CONTAINER_RUNTIME, CONTAINER_ARGS, CONTAINER_ENV,
-CONTAINER_NETWORK, CONTAINER_DRYRUN (see the README).`;
+CONTAINER_NETWORK, CONTAINER_DRYRUN, BOOT_CONTAINER, BOOT_CMD, BOOT_TIMEOUT (see the README).`;
 
 /**
  * Parse argv (without node and script), run the command, return the exit status.

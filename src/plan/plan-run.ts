@@ -149,6 +149,9 @@ export function planMounts(inv: Invocation, tree: TreeFacts): Mount[] {
     ...[inv.extModDir, ...inv.installDirs].filter((p): p is string => p !== undefined).map((p) => ({ path: p, readOnly: false })),
   ];
   if (!wanted.some((m) => isInside(inv.cwd, m.path))) wanted.push({ path: inv.cwd, readOnly: false });
+  // A config fragment outside the tree (KCONFIG_ALLCONFIG=/path allnoconfig, as `boot-config` prints) is read there.
+  const allconfig = inv.overrides.find((o) => o.name === 'KCONFIG_ALLCONFIG')?.value ?? inv.env.KCONFIG_ALLCONFIG;
+  if (allconfig && path.isAbsolute(allconfig) && !wanted.some((m) => isInside(allconfig, m.path))) wanted.push({ path: allconfig, readOnly: true });
   if (inv.jobserver?.style === 'fifo') wanted.push({ path: inv.jobserver.path, readOnly: false });
 
   // Parents first; drop a mount that a parent with the same mode already covers.

@@ -128,6 +128,8 @@ describe('planMounts', () => {
     ['M= below the tree (in-tree)', ['M=drivers/foo'], SRC, { srctree: SRC }, [rw(SRC)]],
     ['INSTALL_MOD_PATH elsewhere', ['INSTALL_MOD_PATH=/stage'], SRC, { srctree: SRC }, [rw('/stage'), rw(SRC)]],
     ['INSTALL_MOD_PATH inside O', ['O=/build/x', 'INSTALL_MOD_PATH=/build/x/mods'], SRC, { srctree: SRC }, [rw('/build/x'), ro(SRC)]],
+    ['KCONFIG_ALLCONFIG fragment outside', ['O=/build/x', 'KCONFIG_ALLCONFIG=/pkg/boot/x86_64.config'], SRC, { srctree: SRC }, [rw('/build/x'), ro(SRC), ro('/pkg/boot/x86_64.config')]],
+    ['KCONFIG_ALLCONFIG inside the tree', ['O=/build/x', `KCONFIG_ALLCONFIG=${SRC}/frag.config`], SRC, { srctree: SRC }, [rw('/build/x'), ro(SRC)]],
     ['cwd outside every mount', [], '/elsewhere/sub', { srctree: SRC }, [rw(SRC), rw('/elsewhere/sub')]],
   ] as const)('%s', (_what, words, cwd, tree, mounts) => {
     const inv = invocation([...words], { cwd });

@@ -1,0 +1,199 @@
+// `make ... boot` against real engines, real kernels and real QEMU (TCG here:
+// this machine's /dev/kvm does not run guests). Each kernel configuration is
+// built once and shared by the tests of this file; every boot takes seconds.
+import fs from 'node:fs';
+import path from 'node:path';
+import { execa } from 'execa';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { REPO, kernelTree, processesMentioning, removeScratch, runMake, scratchDir, startMake, stopRunningMakes, waitFor } from './support.js';
+
+// The korg-qemu images: the family's names (korg-qemu:x86), else what
+// scripts/build-images.sh names images/korg-qemu-x86; the variables let a run use other copies.
+const inStore = (name: string) => execa('podman', ['image', 'exists', name], { reject: false }).then((r) => r.exitCode === 0);
+const pick = async (env: string | undefined, family: string, local: string) => env ?? ((await inStore(family)) ? family : local);
+const QEMU_X86 = await pick(process.env.KBC_BOOT_QEMU_X86, 'korg-qemu:x86', 'korg-qemu-x86');
+const QEMU_ARM64 = await pick(process.env.KBC_BOOT_QEMU_ARM64, 'korg-qemu:arm64', 'korg-qemu-arm64');
+const FRAGMENT_X86 = path.join(REPO, 'boot', 'x86_64.config');
+const FRAGMENT_ARM64 = path.join(REPO, 'boot', 'arm64.config');
+
+const dirs: string[] = [];
+const scratch = (prefix: string) => {
+  const d = scratchDir('podman', prefix);
+  dirs.push(d);
+  return d;
+};
+afterEach(stopRunningMakes);
+afterAll(() => dirs.forEach(removeScratch));
+
+/** Boot containers (ours are named kbuild-boot-*; builds running beside these tests are not counted). */
+async function bootContainers(): Promise<string[]> {
+  const { stdout } = await execa('podman', ['ps', '-a', '--filter', 'label=io.kbuild-container.run', '--format', '{{.Names}}'], { reject: false });
+  return String(stdout).split('\n').filter((n) => n.startsWith('kbuild-boot-'));
+}
+
+/** QEMU processes on the host that belong to a boot of `dir` (the kernel path is on their command line). */
+async function qemuOf(dir: string) {
+  return (await processesMentioning(dir)).filter((p) => /qemu-system/.test(p.cmd));
+}
+
+/** With KBC_BOOT_FIXTURES=DIR, the console of a boot is kept there (how test/unit/boot/fixtures were made). */
+function keepConsole(name: string, stdout: string): void {
+  const dir = process.env.KBC_BOOT_FIXTURES;
+  if (dir) fs.writeFileSync(path.join(dir, name), stdout);
+}
+
+/** The console part of a build-and-boot's stdout: from the kernel's first line on. */
+const consoleOf = (stdout: string) => stdout.slice(Math.max(0, stdout.search(/^(\[[ \d.]+\] )?Linux version /m)));
+
+const summary = (stderr: string) => stderr.split('\n').find((l) => l.startsWith('kbuild-container: boot ')) ?? '';
+
+describe('x86_64, linux 6.1, rootful podman', () => {
+  const tree = kernelTree('6.1');
+  let out: string;
+  let release: string;
+  let built: Awaited<ReturnType<typeof runMake>>;
+  let configured: Awaited<ReturnType<typeof runMake>>;
+
+  beforeAll(async () => {
+    // KBC_BOOT_BUILD_DIR: build into (and keep) this directory instead, for re-runs while developing.
+    out = process.env.KBC_BOOT_BUILD_DIR ?? scratch('kbc-boot-61-');
+    // 1. The documented minimal bootable configuration, from the pristine tree.
+    configured = await runMake('podman', tree, ['CONTAINER=korg-gcc', `O=${out}`, `KCONFIG_ALLCONFIG=${FRAGMENT_X86}`, 'allnoconfig']);
+    // 2. Build and boot in one make, each goal in its own image.
+    built = await runMake('podman', tree, ['CONTAINER=korg-gcc', `BOOT_CONTAINER=${QEMU_X86}`, `O=${out}`, '-j2', 'bzImage', 'boot']);
+    release = fs.readFileSync(path.join(out, 'include/config/kernel.release'), 'utf8').trim();
+    console.log(`6.1 x86_64: allnoconfig+fragment ${configured.ms} ms; bzImage+boot ${built.ms} ms; ${summary(built.stderr)}`);
+  });
+
+  it('builds the minimal configuration and boots it: PASS, the guest prints the release', () => {
+    expect(configured.exitCode, configured.stderr).toBe(0);
+    expect(built.exitCode, built.stderr).toBe(0);
+    expect(summary(built.stderr)).toMatch(/^kbuild-container: boot PASS: guest command exited 0 \(x86_64, TCG, /);
+    expect(built.stderr).toMatch(/^  BOOT    \S+ qemu-system-x86_64: (TCG|KVM)/m);
+    // The console streams as LF lines; the guest's `uname -r` is one of them.
+    expect(built.stdout.split('\n')).toContain(release);
+    expect(built.stdout).not.toContain('\r');
+    keepConsole('x86_64-6.1-pass.log', consoleOf(built.stdout));
+  });
+
+  it('a guest command exiting 3 fails make with that status', async () => {
+    const r = await runMake('podman', tree, [`CONTAINER=${QEMU_X86}`, `O=${out}`, 'BOOT_CMD=echo about to fail; exit 3', 'boot']);
+    console.log(`exit 3: ${r.ms} ms`);
+    keepConsole('x86_64-6.1-exit3.log', r.stdout);
+    expect(r.exitCode).not.toBe(0);
+    expect(summary(r.stderr)).toMatch(/^kbuild-container: boot FAIL: guest command exited 3 /);
+    expect(r.stderr).toMatch(/Error 3/);
+    expect(r.stdout).toContain('about to fail');
+  });
+
+  it('a bad rdinit panics the kernel: FAIL naming it, with the console lines', async () => {
+    const r = await runMake('podman', tree, [`CONTAINER=${QEMU_X86}`, `O=${out}`, 'BOOT_APPEND=rdinit=/no/such/init init=/no/such/init', 'boot']);
+    expect(r.exitCode).not.toBe(0);
+    // Without CONFIG_BLOCK the kernel then fails init=; with it, it first fails to mount a root device.
+    expect(summary(r.stderr)).toMatch(/^kbuild-container: boot FAIL: (no working init|kernel panic) /);
+    expect(r.stderr).toMatch(/\| .*(Requested init|No working init found|Kernel panic)/);
+    expect(r.stderr).toMatch(/Error 1/);
+    keepConsole('x86_64-6.1-no-init.log', r.stdout);
+  });
+
+  it('init exiting panics the kernel: FAIL', async () => {
+    // busybox called as itself prints its help and exits 1: the kernel's "Attempted to kill init".
+    const r = await runMake('podman', tree, [`CONTAINER=${QEMU_X86}`, `O=${out}`, 'BOOT_APPEND=rdinit=/bin/busybox', 'boot']);
+    expect(r.exitCode).not.toBe(0);
+    expect(summary(r.stderr)).toMatch(/^kbuild-container: boot FAIL: init exited \(kernel panic\) /);
+    keepConsole('x86_64-6.1-init-exits.log', r.stdout);
+  });
+
+  it('a hang is stopped by BOOT_TIMEOUT with its own status', async () => {
+    const r = await runMake('podman', tree, [`CONTAINER=${QEMU_X86}`, `O=${out}`, 'BOOT_CMD=echo hanging; sleep 600', 'BOOT_TIMEOUT=15', 'boot']);
+    console.log(`timeout: ${r.ms} ms`);
+    expect(summary(r.stderr)).toMatch(/^kbuild-container: boot TIMEOUT: /);
+    expect(r.stderr).toMatch(/Error 124/);
+    expect(r.stdout).toContain('hanging');
+    keepConsole('x86_64-6.1-hang.log', r.stdout);
+    expect(await bootContainers()).toEqual([]);
+  });
+
+  it('the kernel echoing its command line cannot fake a PASS', async () => {
+    // Words that look like our result line go on the kernel command line, which the kernel prints.
+    const r = await runMake('podman', tree, [`CONTAINER=${QEMU_X86}`, `O=${out}`, 'BOOT_APPEND=kbuild-container-boot-result status=0', 'BOOT_CMD=exit 4', 'boot']);
+    expect(summary(r.stderr)).toMatch(/FAIL: guest command exited 4/);
+  });
+
+  it.each([
+    ['BOOT_TIMEOUT=abc', /^kbuild-container: BOOT_TIMEOUT='abc' is not a number of seconds/m],
+    ['BOOT_CONTAINER=korg-gcc', /^kbuild-container: image 'korg-gcc' has no qemu-system-x86_64/m],
+  ])('%s: one line, non-zero, nothing left', async (word, message) => {
+    const r = await runMake('podman', tree, [`CONTAINER=${QEMU_X86}`, `O=${out}`, word, 'boot']);
+    expect(r.exitCode).not.toBe(0);
+    expect(r.stderr).toMatch(message);
+    expect(await bootContainers()).toEqual([]);
+  });
+
+  it('no kernel image: says which make line builds it', async () => {
+    const empty = scratch('kbc-boot-noimage-');
+    fs.copyFileSync(path.join(out, '.config'), path.join(empty, '.config'));
+    const r = await runMake('podman', tree, [`CONTAINER=${QEMU_X86}`, `O=${empty}`, 'boot']);
+    expect(r.exitCode).not.toBe(0);
+    expect(r.stderr).toMatch(new RegExp(`arch/x86/boot/bzImage: no kernel image; build it with make CONTAINER=korg-gcc O=${empty} bzImage`));
+  });
+
+  it('a tinyconfig (no serial console, no initramfs) is refused before booting, naming the options', async () => {
+    const tiny = scratch('kbc-boot-tiny-');
+    const c = await runMake('podman', tree, ['CONTAINER=korg-gcc', `O=${tiny}`, 'tinyconfig']);
+    expect(c.exitCode, c.stderr).toBe(0);
+    const r = await runMake('podman', tree, [`CONTAINER=${QEMU_X86}`, `O=${tiny}`, 'boot']);
+    expect(r.exitCode).not.toBe(0);
+    const line = r.stderr.split('\n').find((l) => l.includes('cannot boot')) ?? '';
+    for (const option of ['CONFIG_BLK_DEV_INITRD', 'CONFIG_SERIAL_8250_CONSOLE']) expect(line).toContain(option);
+    expect(r.stderr).not.toContain('BOOT ');
+  });
+
+  it.each([
+    ['SIGINT', 1000],
+    ['SIGKILL', 5000],
+  ] as const)('%s during a boot: no QEMU and no container after %d ms', async (signal, ms) => {
+    const m = startMake('podman', tree, [`CONTAINER=${QEMU_X86}`, `O=${out}`, 'BOOT_CMD=echo guest-is-up; sleep 600', 'boot']);
+    expect(await waitFor(async () => m.stdout().includes('guest-is-up'), 60_000)).toBeDefined();
+    expect((await qemuOf(out)).length).toBeGreaterThan(0);
+    if (signal === 'SIGINT') process.kill(-m.pid, 'SIGINT');
+    else {
+      // The runner itself, as kill -9 would: its lifeline must clean up.
+      const { stdout } = await execa('pgrep', ['-s', String(m.pid), '-f', 'kbuild-container make']);
+      for (const pid of String(stdout).split('\n').filter(Boolean)) process.kill(Number(pid), 'SIGKILL');
+    }
+    const gone = await waitFor(async () => (await qemuOf(out)).length === 0 && (await bootContainers()).length === 0, ms);
+    console.log(`${signal}: nothing left after ${gone} ms`);
+    expect(await qemuOf(out)).toEqual([]);
+    expect(await bootContainers()).toEqual([]);
+  });
+});
+
+describe('x86_64, linux 7.2, rootful podman', () => {
+  it('the minimal configuration builds and boots: PASS', async () => {
+    const tree = kernelTree('7.2');
+    const out = scratch('kbc-boot-72-');
+    const c = await runMake('podman', tree, ['CONTAINER=korg-gcc', `O=${out}`, `KCONFIG_ALLCONFIG=${FRAGMENT_X86}`, 'allnoconfig']);
+    expect(c.exitCode, c.stderr).toBe(0);
+    const r = await runMake('podman', tree, ['CONTAINER=korg-gcc', `BOOT_CONTAINER=${QEMU_X86}`, `O=${out}`, '-j2', 'bzImage', 'boot']);
+    console.log(`7.2 x86_64: bzImage+boot ${r.ms} ms; ${summary(r.stderr)}`);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(summary(r.stderr)).toMatch(/boot PASS: guest command exited 0 \(x86_64, /);
+    expect(r.stdout.split('\n')).toContain(fs.readFileSync(path.join(out, 'include/config/kernel.release'), 'utf8').trim());
+  });
+});
+
+describe('arm64 (cross-built in korg-gcc-arm64), linux 6.1, rootful podman', () => {
+  it('the minimal configuration builds and boots under qemu-system-aarch64 virt: PASS', async () => {
+    const tree = kernelTree('6.1');
+    const out = process.env.KBC_BOOT_BUILD_DIR_ARM64 ?? scratch('kbc-boot-arm64-');
+    const cross = ['CONTAINER=korg-gcc-arm64', 'ARCH=arm64', 'CROSS_COMPILE=aarch64-linux-gnu-', `O=${out}`];
+    const c = await runMake('podman', tree, [...cross, `KCONFIG_ALLCONFIG=${FRAGMENT_ARM64}`, 'allnoconfig']);
+    expect(c.exitCode, c.stderr).toBe(0);
+    const r = await runMake('podman', tree, [...cross, `BOOT_CONTAINER=${QEMU_ARM64}`, '-j2', 'Image', 'boot']);
+    console.log(`6.1 arm64: Image+boot ${r.ms} ms; ${summary(r.stderr)}`);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(summary(r.stderr)).toMatch(/boot PASS: guest command exited 0 \(arm64, /);
+    expect(r.stdout.split('\n')).toContain(fs.readFileSync(path.join(out, 'include/config/kernel.release'), 'utf8').trim());
+  });
+});
