@@ -107,6 +107,7 @@ async function stopTrial(b: Bench, { kind, engine, signal, target }: Trial): Pro
   let procsGone: number | undefined;
   let ctrGone: number | undefined;
   let left: Proc[] = [];
+  const stopped = (): boolean => procsGone !== undefined && ctrGone !== undefined;
   const watchProcs = (async () => {
     while (now() - t0 < b.cfg.stopTimeoutMs) {
       left = alive();
@@ -126,11 +127,21 @@ async function stopTrial(b: Bench, { kind, engine, signal, target }: Trial): Pro
     }
   })();
   await Promise.all([watchProcs, watchEngine]);
+  // An exited launcher that node has not reaped yet is a zombie, which counts
+  // as gone above: give its exit event a moment, or the caller's time is lost.
+  if (leaderExit === undefined && stopped()) {
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, 1000);
+      leader.once('exit', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
 
   // 3. Whatever is left after the timeout is recorded, then removed.
   const leftovers = left.map((p) => `${p.pid} ${p.comm}`);
-  const stopped = procsGone !== undefined && ctrGone !== undefined;
-  if (!stopped) {
+  if (!stopped()) {
     await run(engine, removeArgs(engine, container), { env: b.env });
     for (const p of alive()) {
       try {
@@ -152,12 +163,12 @@ async function stopTrial(b: Bench, { kind, engine, signal, target }: Trial): Pro
   b.containers.delete(`${engine} ${container}`);
   fs.rmSync(path.resolve(b.tree, o), { recursive: true, force: true });
   return {
-    stopped,
+    stopped: stopped(),
     callerMs: leaderExit ? leaderExit - t0 : undefined,
     processesMs: procsGone ? procsGone - t0 : undefined,
     containerMs: ctrGone ? ctrGone - t0 : undefined,
-    allGoneMs: stopped ? Math.max(procsGone as number, ctrGone as number) - t0 : undefined,
-    leftovers: stopped ? [] : leftovers,
+    allGoneMs: stopped() ? Math.max(procsGone as number, ctrGone as number) - t0 : undefined,
+    leftovers: stopped() ? [] : leftovers,
   };
 }
 
