@@ -3,6 +3,32 @@
 // loading and linking), and self time by kind of code.
 import fs from 'node:fs';
 
+/** The parts of V8's profile format read here. */
+interface CallFrame {
+  functionName: string;
+  url: string;
+}
+interface ProfileNode {
+  id: number;
+  callFrame: CallFrame;
+  children?: number[];
+}
+interface CpuProfile {
+  nodes: ProfileNode[];
+  startTime: number;
+  endTime: number;
+  samples: number[];
+  timeDeltas: number[];
+}
+
+/** One profile in milliseconds: its length, when runner code first ran, self time by category, the top functions. */
+export interface ProfileSummary {
+  totalMs: number;
+  untilRunnerCodeMs: number | undefined;
+  categories: Record<string, number>;
+  top: { name: string; ms: number }[];
+}
+
 const META = new Set(['(program)', '(garbage collector)', '(idle)', '(root)']);
 
 /**
@@ -11,7 +37,7 @@ const META = new Set(['(program)', '(garbage collector)', '(idle)', '(root)']);
  * a frame the time is node's own, split into the ESM loader, first loads of
  * built-in modules, and the rest (bootstrap, teardown).
  */
-function category(stack, runnerMarker) {
+export function category(stack: readonly CallFrame[], runnerMarker: string): string {
   const leaf = stack[0];
   if (META.has(leaf.functionName)) return leaf.functionName;
   const owner = stack.findIndex((f) => f.url.includes(runnerMarker) || f.url.includes('/node_modules/'));
@@ -29,25 +55,32 @@ function category(stack, runnerMarker) {
 }
 
 /** Summarise one profile file. Times in milliseconds. */
-export function summarizeProfile(file, runnerMarker) {
-  const profile = JSON.parse(fs.readFileSync(file, 'utf8'));
+export function summarizeProfile(file: string, runnerMarker: string): ProfileSummary {
+  const profile = JSON.parse(fs.readFileSync(file, 'utf8')) as CpuProfile;
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
-  const parent = new Map();
+  const parent = new Map<number, number>();
   for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const node = (id: number): ProfileNode => {
+    const n = byId.get(id);
+    if (!n) throw new Error(`${file}: no node ${id}`);
+    return n;
+  };
 
   // Sample i covers the interval up to the next sample.
-  const times = [];
+  const times: number[] = [];
   let t = profile.startTime;
   for (const d of profile.timeDeltas) times.push((t += d));
-  const self = new Map();
-  let firstRunnerSample;
-  const runsRunnerCode = new Map();
-  const inRunner = (id) => {
-    if (!runsRunnerCode.has(id)) {
-      const n = byId.get(id);
-      runsRunnerCode.set(id, n.callFrame.url.includes(runnerMarker) || (parent.has(id) && inRunner(parent.get(id))));
+  const self = new Map<number, number>();
+  let firstRunnerSample: number | undefined;
+  const runsRunnerCode = new Map<number, boolean>();
+  const inRunner = (id: number): boolean => {
+    let known = runsRunnerCode.get(id);
+    if (known === undefined) {
+      const up = parent.get(id);
+      known = node(id).callFrame.url.includes(runnerMarker) || (up !== undefined && inRunner(up));
+      runsRunnerCode.set(id, known);
     }
-    return runsRunnerCode.get(id);
+    return known;
   };
   for (let i = 0; i < profile.samples.length; i++) {
     const id = profile.samples[i];
@@ -56,21 +89,24 @@ export function summarizeProfile(file, runnerMarker) {
     if (firstRunnerSample === undefined && inRunner(id)) firstRunnerSample = times[i];
   }
 
-  const categories = {};
-  const functions = new Map();
-  const stackOf = (id) => {
-    const frames = [];
-    for (let n = id; n !== undefined; n = parent.get(n)) frames.push(byId.get(n).callFrame);
+  const categories: Record<string, number> = {};
+  const functions = new Map<string, number>();
+  const stackOf = (id: number): CallFrame[] => {
+    const frames: CallFrame[] = [];
+    for (let n: number | undefined = id; n !== undefined; n = parent.get(n)) frames.push(node(n).callFrame);
     return frames;
   };
   for (const [id, us] of self) {
-    const frame = byId.get(id).callFrame;
+    const frame = node(id).callFrame;
     const cat = category(stackOf(id), runnerMarker);
     categories[cat] = (categories[cat] ?? 0) + us / 1000;
     const key = `${frame.functionName || '(anonymous)'} ${frame.url.replace(/^.*\//, '')}`;
     functions.set(key, (functions.get(key) ?? 0) + us / 1000);
   }
-  const top = [...functions].sort((a, b) => b[1] - a[1]).slice(0, 8).map(([name, ms]) => ({ name, ms: round(ms) }));
+  const top = [...functions]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 8)
+    .map(([name, ms]) => ({ name, ms: round(ms) }));
   for (const k of Object.keys(categories)) categories[k] = round(categories[k]);
   return {
     totalMs: round((profile.endTime - profile.startTime) / 1000),
@@ -80,4 +116,4 @@ export function summarizeProfile(file, runnerMarker) {
   };
 }
 
-const round = (x) => Math.round(x * 10) / 10;
+const round = (x: number): number => Math.round(x * 10) / 10;
