@@ -12,6 +12,7 @@ const USAGE = `usage: kbuild-container COMMAND [ARGS]
   plan MAKE-ARGS...    print the exact engine command 'run' would execute, shell-quoted
   enable  [KERNEL_DIR] let 'make CONTAINER=image ...' work in a kernel tree (writes GNUmakefile)
   disable [KERNEL_DIR] undo 'enable'
+  hook    COMMAND REPO rebuild and push the images on git push (hook --help)
 
 Variables: CONTAINER, CONTAINER_RUNTIME, CONTAINER_ARGS, CONTAINER_ENV,
 CONTAINER_NETWORK, CONTAINER_DRYRUN (see the README).`;
@@ -37,6 +38,8 @@ async function main(argv: string[]): Promise<number> {
       process.stderr.write(`kbuild-container: ${command === 'enable' ? 'wrote' : 'removed'} ${file}\n`);
       return 0;
     }
+    case 'hook':
+      return (await import('./hook/cli.js')).hookCommand(rest);
     case '--help':
     case '-h':
     case 'help':
