@@ -248,10 +248,11 @@ async function buildCommit(repo: string, config: HookConfig & { sendmail?: strin
   if (config.mailTo) sendMail(config.sendmail ?? '/usr/sbin/sendmail', composeMail(config.mailTo, record, repo, tail(fs.readFileSync(record.log, 'utf8'), 40)));
 }
 
-// Stops a build's process group when the worker dies (SIGKILL, reboot of the
-// session): TERM first so podman/docker build remove their build containers,
-// KILL after 10 s. Then the lifeline removes the worker's lock.
-const STOP_GROUP = 'kill -TERM -- "-$1" 2>/dev/null || exit 0; i=0; while kill -0 -- "-$1" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done; kill -KILL -- "-$1" 2>/dev/null; exit 0';
+// Stops a build's process group when the worker dies (SIGKILL included): TERM
+// first so podman/docker build remove their build containers, KILL after 10 s;
+// then the lifeline removes the worker's lock. dash's kill wants `-s SIG -- -PGID`
+// (`-SIG -- -PGID` is "Illegal number": measured).
+const STOP_GROUP = 'kill -s TERM -- "-$1" 2>/dev/null || exit 0; i=0; while kill -s 0 -- "-$1" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done; kill -s KILL -- "-$1" 2>/dev/null; exit 0';
 
 /** Run one step in a process group of its own, its output into the log, with the same lifeline builds have. */
 function runLogged(argv: string[], cwd: string, log: number, lockFile: string): Promise<number> {
