@@ -13,7 +13,7 @@ export const HOOK_USAGE = `usage: kbuild-container hook COMMAND BARE_REPO [OPTIO
       --mail-to ADDR     mail PASS/FAIL through sendmail when a build ends
       --prefix P         PREFIX= of the image names (default: korg-)
       --images-dir D     where the images Makefile is in the pushed tree (default: images)
-      --target T         build only this make goal or image (repeatable; default: the whole family)
+      --image NAME       build only this image (a family name or tag; repeatable; default: the default set)
   uninstall BARE_REPO  remove exactly the hook and the state install wrote
   status BARE_REPO     the table of pushed commits: state, start, duration, tags, log
 `;
@@ -44,7 +44,7 @@ export async function hookCommand(args: string[], out: NodeJS.WritableStream = p
           mailTo: values['mail-to'] as string | undefined,
           prefix: (values.prefix as string | undefined) ?? 'korg-',
           imagesDir: (values['images-dir'] as string | undefined) ?? 'images',
-          targets: (values.target as string[] | undefined) ?? [],
+          images: (values.image as string[] | undefined) ?? [],
           sendmail: process.env.SENDMAIL,
         },
         thisRunner(),
@@ -76,7 +76,7 @@ const INSTALL_OPTIONS = {
   'mail-to': { type: 'string' },
   prefix: { type: 'string' },
   'images-dir': { type: 'string' },
-  target: { type: 'string', multiple: true },
+  image: { type: 'string', multiple: true },
 } as const;
 
 function parseHookArgs(verb: string, args: string[]): { values: Record<string, string | boolean | string[] | undefined>; positionals: string[] } {

@@ -38,8 +38,8 @@ export interface HookConfig {
   mailTo?: string;
   /** Directory of the images Makefile inside a checkout of the pushed commit. */
   imagesDir: string;
-  /** make goals or image names to build; empty means the whole family. */
-  targets: string[];
+  /** Images to build (IMAGES= of the images Makefile: names or tags); empty means the default set. */
+  images: string[];
   /** PREFIX= for the images' names. */
   prefix: string;
 }

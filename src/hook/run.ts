@@ -54,7 +54,7 @@ export interface InstallOptions {
   plainHttp: boolean;
   mailTo?: string;
   imagesDir: string;
-  targets: string[];
+  images: string[];
   prefix: string;
   sendmail?: string;
 }
@@ -102,8 +102,8 @@ export async function installHook(repo: string, options: InstallOptions, runner:
     const sendmail = options.sendmail ?? '/usr/sbin/sendmail';
     if (!fs.existsSync(sendmail)) throw new UserError(`--mail-to needs ${sendmail} (install an MTA such as dma or msmtp-mta, or set SENDMAIL)`);
   }
-  if (!/^[A-Za-z0-9._/-]*$/.test(options.prefix) || options.targets.some((t) => !/^[A-Za-z0-9._:/-]+$/.test(t))) {
-    throw new UserError(`--prefix and --target take image names (letters, digits, . _ - : /)`);
+  if (!/^[A-Za-z0-9._/-]*$/.test(options.prefix) || options.images.some((t) => !/^[A-Za-z0-9._:/-]+$/.test(t))) {
+    throw new UserError(`--prefix and --image take image names (letters, digits, . _ - : /)`);
   }
   // 4. Never over someone else's hook.
   if (fs.existsSync(p.hook) && !isOurHook(fs.readFileSync(p.hook, 'utf8'))) {
@@ -116,7 +116,7 @@ export async function installHook(repo: string, options: InstallOptions, runner:
     plainHttp: options.plainHttp,
     mailTo: options.mailTo,
     imagesDir: options.imagesDir,
-    targets: options.targets,
+    images: options.images,
     prefix: options.prefix,
     sendmail: options.sendmail,
   };
@@ -223,11 +223,11 @@ async function buildCommit(repo: string, config: HookConfig & { sendmail?: strin
     const dir = path.join(checkout, config.imagesDir);
     if (!fs.existsSync(path.join(dir, 'Makefile'))) throw new Error(`${config.imagesDir}/Makefile: not in commit ${commit.slice(0, 12)}`);
     // 2. Build every image first; 3. push only when all of them built.
-    const common = [`PREFIX=${config.prefix}`, `REVISION=${commit}`];
-    const built = await runLogged(['make', '-C', dir, ...common, ...config.targets], checkout, log, p.lock);
+    const common = [`PREFIX=${config.prefix}`, `REVISION=${commit}`, ...(config.images.length > 0 ? [`IMAGES=${config.images.join(' ')}`] : [])];
+    const built = await runLogged(['make', '-C', dir, ...common], checkout, log, p.lock);
     if (built !== 0) throw new Error(`image build failed (make exit ${built})`);
     if (config.registry) {
-      const push = ['make', '-C', dir, 'push', ...common, `REGISTRY=${config.registry}`, ...(config.plainHttp ? ['PLAIN_HTTP=1'] : []), ...config.targets];
+      const push = ['make', '-C', dir, 'push', ...common, `REGISTRY=${config.registry}`, ...(config.plainHttp ? ['PLAIN_HTTP=1'] : [])];
       const pushed = await runLogged(push, checkout, log, p.lock);
       if (pushed !== 0) throw new Error(`push to ${config.registry} failed (make exit ${pushed})`);
     }
