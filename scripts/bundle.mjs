@@ -11,11 +11,15 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
-/** Bundle the compiled CLI entry (dist/cli.js) into one executable CommonJS file. */
+// Everything but `kbuild-container make` (the argument parser, commander, and
+// the commands) goes into a second file beside it, required only when another
+// command runs: make's start-up neither reads nor parses it.
+const COMMANDS_MODULE = './cli/program.js';
+const COMMANDS_FILE = 'kbuild-container-commands.cjs';
+
+/** Bundle the compiled CLI entry (dist/cli.js) into one executable CommonJS file, and the commands beside it. */
 export async function bundleRunner(entry, outfile) {
-  await build({
-    entryPoints: [entry],
-    outfile,
+  const common = {
     bundle: true,
     platform: 'node',
     format: 'cjs',
@@ -25,7 +29,22 @@ export async function bundleRunner(entry, outfile) {
     define: { 'import.meta.url': '__kbc_module_url' },
     banner: { js: "const __kbc_module_url = require('node:url').pathToFileURL(__filename).href;" },
     logLevel: 'warning',
+  };
+  const commandsFile = path.join(path.dirname(outfile), COMMANDS_FILE);
+  await build({
+    ...common,
+    entryPoints: [entry],
+    outfile,
+    plugins: [
+      {
+        name: 'commands-apart',
+        setup(b) {
+          b.onResolve({ filter: /^\.\/cli\/program\.js$/ }, () => ({ path: `./${COMMANDS_FILE}`, external: true }));
+        },
+      },
+    ],
   });
+  await build({ ...common, entryPoints: [path.join(path.dirname(entry), COMMANDS_MODULE)], outfile: commandsFile });
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

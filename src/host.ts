@@ -1,12 +1,11 @@
 // Facts about this machine and the kernel tree, read from the file system
-// before planning; the only place besides supervise that looks outside.
+// before planning; it only looks. output-dirs.ts is the one that creates.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import tty from 'node:tty';
 import { UserError } from './errors.js';
 import { ENGINES, ENGINE_PREFERENCE, type Engine, type HostFacts } from './plan/engines/index.js';
-import type { Invocation } from './parse/invocation.js';
 import type { TreeFacts } from './plan/plan-run.js';
 
 /** Find an executable on PATH without spawning anything. */
@@ -58,21 +57,10 @@ export function hostFacts(): HostFacts {
   };
 }
 
-/** Find the source tree, and create the output directories the build will write, as the caller. */
-export function prepareTree(inv: Invocation, { create }: { create: boolean }): TreeFacts {
-  const tree = findTree(inv.cwd);
-  // Checked before anything is created: a refused run leaves no trace.
-  for (const m of [tree.srctree, inv.cwd, inv.outputDir, inv.extModDir, ...inv.installDirs]) {
-    if (m !== undefined && /[:,]/.test(m)) throw new UserError(`${m}: a path with ':' or ',' cannot be mounted into a container`);
-  }
-  for (const dir of [inv.outputDir, ...inv.installDirs]) {
-    if (dir !== undefined && create) ensureDirectory(dir);
-    else if (dir !== undefined && fs.existsSync(dir) && !isDirectory(dir)) throw notADirectory(dir);
-  }
-  if (inv.extModDir !== undefined && !isDirectory(inv.extModDir)) {
-    throw new UserError(`M=${inv.extModDir}: no such directory`);
-  }
-  return tree;
+/** The tree's top-level Makefile, when the host sees one (the wrapper then checks the container does too). */
+export function visibleMakefile(tree: TreeFacts): string | undefined {
+  const makefile = path.join(tree.srctree, 'Makefile');
+  return fs.existsSync(makefile) ? makefile : undefined;
 }
 
 /** An output directory (O=) holds a `source` link to its tree; anywhere else the tree is the directory itself. */
@@ -86,27 +74,4 @@ export function findTree(cwd: string): TreeFacts {
     // no link: an ordinary tree
   }
   return { srctree: cwd };
-}
-
-function ensureDirectory(dir: string): void {
-  try {
-    fs.mkdirSync(dir, { recursive: true });
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'EEXIST' || code === 'ENOTDIR') throw notADirectory(dir);
-    throw new UserError(`${dir}: cannot create output directory: ${(err as Error).message}`);
-  }
-  if (!isDirectory(dir)) throw notADirectory(dir);
-}
-
-function notADirectory(dir: string): UserError {
-  return new UserError(`${dir}: exists and is not a directory (O= and INSTALL_*PATH must name directories)`);
-}
-
-function isDirectory(dir: string): boolean {
-  try {
-    return fs.statSync(dir).isDirectory();
-  } catch {
-    return false;
-  }
 }

@@ -6,6 +6,7 @@ export { planRun, innerMake, planMounts, type RunPlan, type TreeFacts } from './
 export { ENGINES } from './plan/engines/index.js';
 export { checkImageReference } from './plan/image-ref.js';
 export { superviseRun } from './supervise/supervise-run.js';
-export { invocationFromMake, invocationFromArgs, planInvocation, runInvocation, formatCommand } from './run.js';
+export { invocationFromMake, invocationFromArgs } from './parse/invocation-from.js';
+export { planInvocation, runInvocation, formatCommand } from './run.js';
 export { enableTree, disableTree } from './enable.js';
 export { UserError, InfraError } from './errors.js';

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parse as parseToml, TomlDate, TomlError, type TomlValueWithoutBigInt as TomlValue } from 'smol-toml';
 import { UserError } from '../errors.js';
+import { locateKey } from './toml-lines.js';
 
 /** The file's name, looked for in the directory make runs in (as upstream does in its cwd). */
 export const CONTAINER_TOML = '.container.toml';
@@ -21,7 +22,7 @@ export const PROFILE_PREFIX = '@';
 export const CONTAINER_TOML_RUNTIMES = ['podman', 'docker'] as const;
 export type ContainerTomlRuntime = (typeof CONTAINER_TOML_RUNTIMES)[number];
 
-/** One table of the file (DEFAULT or a profile), typed, paths as written. */
+/** One table of the file (DEFAULT or a profile), typed, paths as written: the only section type. */
 export interface ContainerTomlSection {
   /** `-i`: the image reference. */
   image?: string;
@@ -29,14 +30,6 @@ export interface ContainerTomlSection {
   runtime?: ContainerTomlRuntime;
   /** `-e`: an env file, relative to the file's directory unless absolute. */
   envFile?: string;
-  /** `-u`: user id inside the container. */
-  uid?: number;
-  /** `-g`: group id inside the container (upstream: defaults to uid when only uid is set). */
-  gid?: number;
-  /** `-s`: upstream's interactive shell. Accepted so a shared file loads; make decides interactivity. */
-  shell?: boolean;
-  /** `-v`: upstream's own debug logging. Accepted so a shared file loads; no effect on make. */
-  verbose?: boolean;
   /** 1-based line of each key as written, for later messages (env_file that cannot be read). */
   lines: Partial<Record<ContainerTomlKey, number>>;
 }
@@ -52,7 +45,8 @@ export interface ContainerConfig {
   envFiles: ReadonlyMap<string, EnvFileContent>;
 }
 
-export type EnvFileContent = { text: string } | { error: string };
+/** An env file as found at load time: its text, why it could not be read, or where it really is when that is outside the tree (not read). */
+export type EnvFileContent = { text: string } | { error: string } | { outside: string };
 
 /** One line of an env file: `NAME=value`, or `NAME` alone (value taken from the caller's environment). */
 export interface EnvAssignment {
@@ -61,36 +55,20 @@ export interface EnvAssignment {
   value: string | undefined;
 }
 
-/** A profile merged over DEFAULT, with the env file read and parsed. */
-export interface ResolvedContainerProfile {
-  /** The profile applied, or undefined when only DEFAULT did. */
-  profile: string | undefined;
-  /** The `.container.toml` these came from. */
-  configFile: string;
-  image?: string;
-  runtime?: ContainerTomlRuntime;
-  /** Absolute path of the env file, when one applies. */
-  envFile?: string;
-  env: EnvAssignment[];
-  uid?: number;
-  gid?: number;
-  shell?: boolean;
-  verbose?: boolean;
-}
-
 /** What the file adds to the settings make gave; merged by applyContainerConfig. */
 export interface ContainerTomlSettings {
   /** The `.container.toml` used, when there was one. */
   configFile?: string;
   /** The profile applied (`CONTAINER=@name`), undefined for DEFAULT only or no file. */
   profile?: string;
+  /** Absolute path of the env file applied, when one is. */
   envFile?: string;
   /** Assignments for the container, lowest precedence: make's own variables override them. */
   env: EnvAssignment[];
-  uid?: number;
-  /** Already defaulted to uid when the file sets uid but not gid, as upstream does. */
-  gid?: number;
 }
+
+/** A profile merged over DEFAULT: the settings, plus the image and runtime the sections name. */
+export type ResolvedContainerProfile = ContainerTomlSettings & Pick<ContainerTomlSection, 'image' | 'runtime'>;
 
 type ContainerTomlKey = 'image' | 'runtime' | 'env_file' | 'uid' | 'gid' | 'shell' | 'verbose';
 
@@ -99,10 +77,13 @@ const KEYS: Readonly<Record<ContainerTomlKey, (value: TomlValue, fail: (what: st
   image: (v, fail) => ({ image: imageValue(v, fail) }),
   runtime: (v, fail) => ({ runtime: runtimeValue(v, fail) }),
   env_file: (v, fail) => ({ envFile: nonEmptyString(v, fail) }),
-  uid: (v, fail) => ({ uid: idValue(v, fail) }),
-  gid: (v, fail) => ({ gid: idValue(v, fail) }),
-  shell: (v, fail) => ({ shell: booleanValue(v, fail) }),
-  verbose: (v, fail) => ({ verbose: booleanValue(v, fail) }),
+  // Checked so a shared file stays valid for upstream, then dropped: the build
+  // always runs as the caller (`-u`, `-g`), make decides about a terminal (`-s`),
+  // and upstream's own logging (`-v`) means nothing here. See the README's table.
+  uid: (v, fail) => (idValue(v, fail), {}),
+  gid: (v, fail) => (idValue(v, fail), {}),
+  shell: (v, fail) => (booleanValue(v, fail), {}),
+  verbose: (v, fail) => (booleanValue(v, fail), {}),
 };
 
 /** Parse and validate the text of a `.container.toml`; env files are not read here (envFiles is empty). */
@@ -145,18 +126,16 @@ export function resolveProfile(config: ContainerConfig, profileName: string | un
     image: pick('image'),
     runtime: pick('runtime'),
     env: [],
-    uid: pick('uid'),
-    gid: pick('gid'),
-    shell: pick('shell'),
-    verbose: pick('verbose'),
   };
 
   const owner = profile?.envFile !== undefined ? profile : config.defaults;
   if (owner.envFile !== undefined) {
     const envFile = path.resolve(path.dirname(config.file), owner.envFile);
     const content = config.envFiles.get(envFile) ?? { error: 'not read' };
-    if ('error' in content) {
-      throw new UserError(`${at(config.file, owner.lines.env_file)}: env_file '${owner.envFile}' cannot be read: ${content.error}`);
+    const where = at(config.file, owner.lines.env_file);
+    if ('error' in content) throw new UserError(`${where}: env_file '${owner.envFile}' cannot be read: ${content.error}`);
+    if ('outside' in content) {
+      throw new UserError(`${where}: env_file '${owner.envFile}' is ${content.outside}, outside the tree; only files under ${path.dirname(config.file)} are read`);
     }
     resolved.envFile = envFile;
     resolved.env = parseEnvFile(content.text, envFile);
@@ -199,9 +178,15 @@ export function applyContainerConfig<S extends { image: string; runtime?: string
     profile: profileName,
     envFile: resolved.envFile,
     env: resolved.env,
-    uid: resolved.uid,
-    gid: resolved.gid ?? resolved.uid,
   };
+}
+
+/** With V=1, the line saying which file, profile and env file the settings came from. */
+export function describeContainerConfig(settings: ContainerTomlSettings): string | undefined {
+  if (settings.configFile === undefined) return undefined;
+  const profile = settings.profile === undefined ? `[${DEFAULT_SECTION}]` : `profile [${settings.profile}] over [${DEFAULT_SECTION}]`;
+  const envFile = settings.envFile === undefined ? '' : `, env_file ${settings.envFile}`;
+  return `kbuild-container: settings from ${settings.configFile}: ${profile}${envFile}`;
 }
 
 /** Parse an env file the way docker and podman read `--env-file`: `NAME=value` lines, `#` comments, blanks. */
@@ -238,7 +223,11 @@ export function loadContainerConfig(dir: string): ContainerConfig | undefined {
   return { ...config, envFiles: readEnvFiles(config) };
 }
 
-/** Every env file a section names, read now so that resolving stays pure; failures are kept, not thrown. */
+/**
+ * Every env file a section names, read now so that resolving stays pure; failures are kept, not thrown.
+ * The file is the tree author's, not the user's: a file outside the tree (after
+ * symlinks) is never read, or its lines could end up in the build's output.
+ */
 function readEnvFiles(config: ContainerConfig): Map<string, EnvFileContent> {
   const dir = path.dirname(config.file);
   const files = new Map<string, EnvFileContent>();
@@ -247,12 +236,19 @@ function readEnvFiles(config: ContainerConfig): Map<string, EnvFileContent> {
     const envFile = path.resolve(dir, section.envFile);
     if (files.has(envFile)) continue;
     try {
-      files.set(envFile, { text: fs.readFileSync(envFile, 'utf8') });
+      const real = fs.realpathSync(envFile);
+      if (!isUnder(real, fs.realpathSync(dir))) files.set(envFile, { outside: real });
+      else files.set(envFile, { text: fs.readFileSync(real, 'utf8') });
     } catch (err) {
       files.set(envFile, { error: (err as NodeJS.ErrnoException).code ?? (err as Error).message });
     }
   }
   return files;
+}
+
+function isUnder(file: string, dir: string): boolean {
+  const rel = path.relative(dir, file);
+  return rel !== '' && rel !== '..' && !rel.startsWith('../') && !path.isAbsolute(rel);
 }
 
 // --- validation helpers ---
@@ -325,58 +321,4 @@ function unknownProfile(config: ContainerConfig, name: string): UserError {
 
 function at(file: string, line: number | undefined): string {
   return line === undefined ? file : `${file}:${line}`;
-}
-
-// --- finding a key's line: smol-toml gives values, not positions ---
-
-const BARE_OR_QUOTED = String.raw`(?:[A-Za-z0-9_-]+|"(?:[^"\\]|\\.)*"|'[^']*')`;
-const DOTTED = new RegExp(String.raw`^\s*(${BARE_OR_QUOTED}(?:\s*\.\s*${BARE_OR_QUOTED})*)`);
-const HEADER = new RegExp(String.raw`^\s*\[\[?\s*(${BARE_OR_QUOTED}(?:\s*\.\s*${BARE_OR_QUOTED})*)\s*\]\]?`);
-
-/**
- * The 1-based line that defines `key` in the table at `table` (a header path):
- * a `key = ...` or `key.sub = ...` line under that header, a `[table.key]`
- * header, or else the line that opens the table. Undefined if none is found.
- */
-export function locateKey(text: string, table: readonly string[], key: string): number | undefined {
-  const lines = text.split(/\r?\n/);
-  let current: string[] = [];
-  let tableLine: number | undefined;
-  for (let i = 0; i < lines.length; i++) {
-    const header = HEADER.exec(lines[i]);
-    if (header) {
-      current = splitDotted(header[1]);
-      if (startsWith(current, [...table, key])) return i + 1;
-      if (tableLine === undefined && sameList(current, table)) tableLine = i + 1;
-      continue;
-    }
-    const assignment = DOTTED.exec(lines[i]);
-    if (!assignment || !/^\s*=/.test(lines[i].slice(assignment[0].length))) continue;
-    const keyPath = [...current, ...splitDotted(assignment[1])];
-    if (startsWith(keyPath, [...table, key])) return i + 1;
-    // `DEFAULT = { image = 1 }` and the like: the table is opened on this line.
-    if (tableLine === undefined && table.length > 0 && startsWith(keyPath, table)) tableLine = i + 1;
-  }
-  return tableLine;
-}
-
-function splitDotted(text: string): string[] {
-  const parts = text.match(new RegExp(BARE_OR_QUOTED, 'g')) ?? [];
-  return parts.map((p) => (p.startsWith('"') ? unquoteBasic(p) : p.startsWith("'") ? p.slice(1, -1) : p));
-}
-
-function unquoteBasic(quoted: string): string {
-  try {
-    return JSON.parse(quoted) as string;
-  } catch {
-    return quoted.slice(1, -1); // a TOML-only escape: good enough for finding a line
-  }
-}
-
-function startsWith(list: readonly string[], prefix: readonly string[]): boolean {
-  return prefix.length <= list.length && prefix.every((p, i) => list[i] === p);
-}
-
-function sameList(a: readonly string[], b: readonly string[]): boolean {
-  return a.length === b.length && startsWith(a, b);
 }

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { parse as parseWords } from 'shell-quote';
 import { UserError } from '../errors.js';
 import type { Jobs, Jobserver, Override } from './makeflags.js';
-import { KBUILD_ENV_NAMES, KBUILD_ENV_PREFIXES, isContainerVariable } from './kbuild-variables.js';
+import { INSTALL_DIR_VARIABLES, KBUILD_ENV_NAMES, KBUILD_ENV_PREFIXES, isContainerVariable } from './kbuild-variables.js';
 import { applyContainerConfig, loadContainerConfig, type ContainerConfig, type ContainerTomlSettings } from './container-toml.js';
 
 export interface ContainerSettings extends ContainerTomlSettings {
@@ -79,7 +79,7 @@ export function buildInvocation(input: InvocationInput): Invocation {
 
   const outputDir = resolve(cmdline.get('O') ?? cmdline.get('KBUILD_OUTPUT') ?? input.env.KBUILD_OUTPUT);
   const extModDir = resolve(cmdline.get('M') ?? cmdline.get('KBUILD_EXTMOD') ?? input.env.KBUILD_EXTMOD);
-  const installDirs = ['INSTALL_PATH', 'INSTALL_MOD_PATH', 'INSTALL_HDR_PATH', 'INSTALL_DTBS_PATH']
+  const installDirs = INSTALL_DIR_VARIABLES
     .map((name) => resolve(setting(name)))
     .filter((p): p is string => p !== undefined);
 

@@ -11,6 +11,9 @@ export const KBUILD_ENV_NAMES: ReadonlySet<string> = new Set([
   'LOCALVERSION', 'SOURCE_DATE_EPOCH', 'KDOCFLAGS', 'PYTHON3', 'CHECK', 'CHECKFLAGS',
 ]);
 
+/** Destinations of Kbuild's install goals: the build writes there, so each is created and mounted. */
+export const INSTALL_DIR_VARIABLES: readonly string[] = ['INSTALL_PATH', 'INSTALL_MOD_PATH', 'INSTALL_HDR_PATH', 'INSTALL_DTBS_PATH'];
+
 /** Prefixes of variable families Kbuild reads (KBUILD_BUILD_USER, KCONFIG_CONFIG, ...). */
 export const KBUILD_ENV_PREFIXES: readonly string[] = ['KBUILD_', 'KCONFIG_'];
 

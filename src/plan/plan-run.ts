@@ -29,7 +29,6 @@ export interface RunPlan {
   interactive: boolean;
   /** Whether the engine client reads the caller's stdin (-i). */
   attachStdin: boolean;
-  mounts: Mount[];
   /** `ENGINE ...` that removes this run's container. */
   removeArgs: string[];
   /** The Kbuild-style line naming engine and image. */
@@ -47,10 +46,17 @@ export interface PlanInput {
   host: HostFacts;
   tree: TreeFacts;
   runId: string;
+  /** The tree's Makefile when the host sees one: the wrapper checks the container sees it too. */
+  makefile?: string;
 }
 
 /** The label every container of ours carries, so stale ones can be found. */
 export const RUN_LABEL = 'io.kbuild-container.run';
+
+/** One line for the wrapper to print ($t is the Makefile's path); the fix is Podman's, the usual case. */
+const MISSING_MAKEFILE =
+  'kbuild-container: $t exists on the host but not inside the container: the tree was mounted after the engine\'s namespace started ' +
+  '(rootless Podman, a host / that is not a shared mount); run \'podman system migrate\' and build again';
 
 // Runs inside the container under the engine's init. It keeps the caller's
 // stdin, announces that the container started (so engine errors before it can
@@ -59,10 +65,15 @@ export const RUN_LABEL = 'io.kbuild-container.run';
 // half-written targets instead of waiting for compilers. SIGTERM, not SIGINT:
 // a non-interactive shell starts background jobs with SIGINT ignored.
 // A jobserver FIFO, when given, is opened read-write on descriptor 8.
+// The tree's Makefile, when given, must be visible: rootless Podman keeps one
+// long-lived mount namespace, and where the host's / is not a shared mount a
+// tree mounted after it started (an overlay, a USB disk, an automount) is an
+// empty directory inside, and make would only say "No rule to make target".
 export const WRAPPER_SCRIPT = [
-  'm=$1; j=$2; shift 2',
+  'm=$1; j=$2; t=$3; shift 3',
   'trap \'trap "" INT TERM HUP; kill -s TERM -- -1 2>/dev/null\' INT TERM HUP',
   '[ -z "$m" ] || printf \'%s\\n\' "$m" >&2',
+  `[ -z "$t" ] || [ -e "$t" ] || { printf '%s\\n' "${MISSING_MAKEFILE}" >&2; exit 2; }`,
   `[ -z "$j" ] || exec ${FIFO_FD}<>"$j"`,
   'exec 9<&0',
   '"$@" <&9 9<&- &',
@@ -72,7 +83,7 @@ export const WRAPPER_SCRIPT = [
 ].join('\n');
 
 /** Turn an invocation into the engine command line that runs it in a container. */
-export function planRun({ invocation: inv, engine, enginePath, host, tree, runId }: PlanInput): RunPlan {
+export function planRun({ invocation: inv, engine, enginePath, host, tree, runId, makefile = '' }: PlanInput): RunPlan {
   const name = `kbuild-${runId}`;
   const interactive = host.stdinIsTTY && host.stdoutIsTTY && inv.goals.some((g) => INTERACTIVE_GOALS.has(g));
   // A terminal on stdin is only read by interactive goals: a build in the
@@ -96,7 +107,7 @@ export function planRun({ invocation: inv, engine, enginePath, host, tree, runId
   args.push(...inv.container.args);
   args.push(inv.container.image);
   const fifo = jobserver.mode === 'fifo' ? jobserver.path : '';
-  args.push('sh', '-c', WRAPPER_SCRIPT, 'kbuild-container', startMarker, fifo, ...innerMake(inv, jobWords(inv, jobserver)));
+  args.push('sh', '-c', WRAPPER_SCRIPT, 'kbuild-container', startMarker, fifo, makefile, ...innerMake(inv, jobWords(inv, jobserver)));
 
   return {
     file: enginePath,
@@ -105,7 +116,6 @@ export function planRun({ invocation: inv, engine, enginePath, host, tree, runId
     startMarker,
     interactive,
     attachStdin,
-    mounts,
     removeArgs: engine.removeArgs(name),
     banner: `  ${engine.name.toUpperCase().padEnd(7)} ${inv.container.image}`,
     passFds: jobserver.mode === 'fds' ? jobserver.hostFds : [],

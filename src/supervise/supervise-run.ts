@@ -1,6 +1,7 @@
 // Spawn the engine client, forward signals, and make sure that whatever ends
 // the run — the build, a signal, an engine failure — the container is gone.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { constants } from 'node:os';
 import { InfraError, UserError } from '../errors.js';
 import type { Engine } from '../plan/engines/index.js';
 import type { RunPlan } from '../plan/plan-run.js';
@@ -25,7 +26,6 @@ export interface RunResult {
   signal?: NodeJS.Signals;
 }
 
-const SIGNAL_NUMBERS: Partial<Record<NodeJS.Signals, number>> = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 };
 // Podman and Docker exit 125 when the engine itself failed, 126/127 when the command could not run.
 const ENGINE_FAILURE = new Set([125, 126, 127]);
 
@@ -68,13 +68,24 @@ export async function superviseRun(plan: RunPlan, engine: Engine, image: string,
   await stop.settled();
   finish(lifeline, recordFile, stop.signal !== undefined && !stderrGate?.started);
 
-  if (stop.signal) return { exitCode: 128 + (SIGNAL_NUMBERS[stop.signal] ?? 0), signal: stop.signal };
-  if (exit.code === null) return { exitCode: 128 + signalNumber(exit.signal) };
+  if (stop.signal) return { exitCode: signalStatus(stop.signal), signal: stop.signal };
+  const command = [plan.file, ...plan.args];
+  if (exit.code === null) {
+    if (stderrGate && !stderrGate.started) {
+      // The engine client itself died (no container ran): say so, with what it printed.
+      throw new InfraError(`${engine.name} was killed by ${exit.signal} before the container started${lastLine(stderrGate.buffered(), ': ')}`, { command, signal: exit.signal ?? undefined });
+    }
+    return { exitCode: signalStatus(exit.signal) };
+  }
   if (stderrGate && !stderrGate.started && ENGINE_FAILURE.has(exit.code)) {
     const text = stderrGate.buffered();
     const explained = engine.explainFailure(text, image);
-    if (explained) throw new UserError(explained);
-    throw new InfraError(`${engine.name} failed (exit ${exit.code}): ${text.trim().split('\n').pop() ?? ''}`, { exitCode: exit.code, command: plan.file });
+    if (explained) throw new UserError(explained.message, explained.hint);
+    throw new InfraError(`${engine.name} failed (exit ${exit.code})${lastLine(text, ': ')}`, {
+      exitCode: exit.code,
+      command,
+      hint: 'run the command above to see all the engine printed',
+    });
   }
   stderrGate?.flush();
   return { exitCode: exit.code };
@@ -175,15 +186,20 @@ export class StartGate {
 
 function waitForExit(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
   return new Promise((resolve, reject) => {
-    child.once('error', (err) => reject(new InfraError(`cannot start ${child.spawnfile}: ${err.message}`, { command: child.spawnfile, cause: err })));
+    child.once('error', (err) => reject(new InfraError(`cannot start ${child.spawnfile}: ${err.message}`, { command: child.spawnargs, cause: err })));
     // 'close' waits for stderr to drain, so nothing the build printed is lost.
     child.once('close', (code, signal) => resolve({ code, signal }));
   });
 }
 
-function signalNumber(signal: NodeJS.Signals | null): number {
-  if (!signal) return 0;
-  return (SIGNAL_NUMBERS[signal] ?? ({ SIGKILL: 9, SIGQUIT: 3, SIGPIPE: 13 } as Record<string, number>)[signal]) ?? 1;
+function lastLine(text: string, before: string): string {
+  const line = text.trim().split('\n').pop();
+  return line ? before + line : '';
+}
+
+/** The status a shell gives a process a signal ended: 128+N, N from node's own table of this platform's numbers. */
+export function signalStatus(signal: NodeJS.Signals | null): number {
+  return 128 + ((signal && constants.signals[signal]) || 0);
 }
 
 /** Remove containers of runs that died while the engine could not remove them. */

@@ -15,6 +15,7 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 // It lives under node_modules so the compiled files find the package's dependencies.
 const BUILD = fs.mkdtempSync(path.join(ROOT, 'node_modules', '.cache-kbc-unit-'));
 const CLI = path.join(BUILD, 'dist', 'kbuild-container.cjs');
+const VERSION = (JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 
 beforeAll(async () => {
   // Transpile only (type checking is `tsc -p .`'s job): a tenth of the time of a full build.
@@ -33,10 +34,11 @@ beforeAll(async () => {
     }
   };
   transpile(path.join(ROOT, 'src'), path.join(BUILD, 'dist'));
-  fs.writeFileSync(path.join(BUILD, 'package.json'), '{"type":"module"}\n');
+  fs.writeFileSync(path.join(BUILD, 'package.json'), JSON.stringify({ type: 'module', version: VERSION }) + '\n');
   // Then bundled exactly as npm run build does it: that single file is what make starts.
   await bundleRunner(path.join(BUILD, 'dist', 'cli.js'), CLI);
-});
+  // Transpiling and bundling took over 10 s on this 2-core machine while other builds ran.
+}, 60_000);
 afterAll(() => fs.rmSync(BUILD, { recursive: true, force: true }));
 
 let fake: FakeEngine | undefined;
@@ -60,6 +62,8 @@ function startRunner(config: FakeEngineConfig, args: string[] = ['bzImage']) {
     env: { PATH: `${fake.bin}:${process.env.PATH}`, XDG_CACHE_HOME: cache, MAKEFLAGS: '', CONTAINER_RUNTIME: undefined },
     stdin: 'ignore',
     reject: false,
+    // The tests watch how the runner itself stops: no SIGKILL from execa after a slow stop.
+    forceKillAfterDelay: false,
   });
   const records = path.join(cache, 'kbuild-container', 'runs');
   return {
@@ -95,6 +99,21 @@ describe('kbuild-container run', () => {
     ]);
   });
 
+  it('an engine failure it does not recognise: the message, then the pasteable command, the status and a hint', async () => {
+    const { runner, fake } = startRunner({ FAKE_PRE_STDERR: 'Error: crun: exploded', FAKE_EXIT_BEFORE_START: 125 });
+    const result = await runner;
+    expect(result.exitCode).toBe(2);
+    // The command spans lines: the wrapper script is one quoted word with newlines in it.
+    const shape = /^  PODMAN  korg-gcc\nkbuild-container: podman failed \(exit 125\): Error: crun: exploded\n  command: (\S+\/bin\/podman run --rm [^]*)\n  exit status: 125\n  hint: run the command above to see all the engine printed$/;
+    expect(String(result.stderr)).toMatch(shape);
+    // Pasted into sh, the command is the very argv the engine got.
+    const pasted = shape.exec(String(result.stderr))![1];
+    await execa('sh', ['-c', pasted], { reject: false });
+    const calls = fake.calls();
+    expect(calls).toHaveLength(2);
+    expect(calls[1]).toEqual(calls[0]);
+  });
+
   it.each([
     ['SIGTERM', 143],
     ['SIGINT', 130],
@@ -104,7 +123,7 @@ describe('kbuild-container run', () => {
     expect(await started()).toBe(true);
     runner.kill(signal);
     const result = await runner;
-    expect(result.exitCode).toBe(code);
+    expect([result.exitCode, result.signal, result.stderr]).toEqual([code, undefined, '  PODMAN  korg-gcc']);
     expect(fake.signals()).toEqual(['TERM']);
     expect(fake.removals()).toEqual([]);
     expect(recordNames()).toEqual([]);
@@ -122,6 +141,37 @@ describe('kbuild-container run', () => {
     expect(fake.signals()).toEqual(['TERM']);
     expect(fake.removals()).toEqual([['rm', '--force', '--time=0', containerName(fake)]]);
     expect(recordNames()).toEqual([]);
+    expect(await survivorsAfter(fake)).toEqual([]);
+  });
+
+  it('a second signal while the build stops is not forwarded again: the first decides', async () => {
+    const { runner, fake, started, recordNames } = startRunner({ FAKE_SLEEP_TENTHS: 100, FAKE_IGNORE_TERM: 1 });
+    expect(await started()).toBe(true);
+    runner.kill('SIGTERM');
+    expect(await waitFor(() => fake.signals().length > 0)).toBe(true);
+    runner.kill('SIGINT');
+    runner.kill('SIGHUP');
+    const result = await runner;
+    expect(result.exitCode).toBe(143);
+    expect(fake.signals()).toEqual(['TERM']);
+    expect(fake.removals()).toEqual([['rm', '--force', '--time=0', containerName(fake)]]);
+    expect(recordNames()).toEqual([]);
+    expect(await survivorsAfter(fake)).toEqual([]);
+  });
+
+  it('a signal before the container announced itself: the watcher removes it once the runner is gone', async () => {
+    const { runner, fake, recordNames } = startRunner({ FAKE_TENTHS_BEFORE_START: 50 });
+    const log = path.join(fake.root, 'log');
+    // The engine client runs (its pid is written) but has printed no start marker.
+    expect(await waitFor(() => fs.existsSync(path.join(log, 'run.pid')))).toBe(true);
+    runner.kill('SIGTERM');
+    const result = await runner;
+    expect([result.exitCode, result.signal, result.stderr]).toEqual([143, undefined, '  PODMAN  korg-gcc']);
+    expect(fs.existsSync(path.join(log, 'started'))).toBe(false);
+    // The engine may still create the container after the client is gone: the watcher removes it.
+    expect(await waitFor(() => fake.removals().length > 0, 5000)).toBe(true);
+    expect(fake.removals()).toEqual([['rm', '--force', '--time=0', containerName(fake)]]);
+    expect(await waitFor(() => recordNames().length === 0, 2000)).toBe(true);
     expect(await survivorsAfter(fake)).toEqual([]);
   });
 
@@ -157,6 +207,58 @@ describe('kbuild-container run', () => {
     expect(result.stderr).toBe('kbuild-container: removed container kbuild-old left behind by an earlier run');
     expect(fake.removals()).toEqual([removeArgs]);
     expect(fs.readdirSync(records)).toEqual([]);
+  });
+});
+
+describe('the command line', () => {
+  const cli = (args: string[], options: { cwd?: string; env?: Record<string, string> } = {}) =>
+    execa(process.execPath, [CLI, ...args], { reject: false, ...options, env: { ...options.env, MAKEFLAGS: '' } });
+
+  it.each([['--version'], ['-V']])('%s prints the package version', async (flag) => {
+    const r = await cli([flag]);
+    expect([r.exitCode, r.stdout, r.stderr]).toEqual([0, VERSION, '']);
+  });
+
+  it.each([
+    ['--help', /^Usage: kbuild-container COMMAND \[ARGS\]\n[^]*\n  run \[make-args\.\.\.\] [^]*\n  enable \[kernel-dir\] [^]*Variables: CONTAINER,/],
+    ['run --help', /^Usage: kbuild-container run \[options\] \[make-args\.\.\.\]\n/],
+    ['help plan', /^Usage: kbuild-container plan \[options\] \[make-args\.\.\.\]\n/],
+    ['enable --help', /^Usage: kbuild-container enable \[options\] \[kernel-dir\]\n/],
+    ['make --help', /^Usage: kbuild-container make \[options\]\n/],
+  ])('%s: usage on stdout, status 0', async (words, usage) => {
+    const r = await cli(words.split(' '));
+    expect([r.exitCode, r.stderr]).toEqual([0, '']);
+    expect(r.stdout).toMatch(usage);
+  });
+
+  it.each([
+    [[], 'kbuild-container: no command given (try --help)'],
+    [['frobnicate'], "kbuild-container: unknown command 'frobnicate' (try --help)"],
+    [['enable', 'a', 'b'], "kbuild-container: too many arguments for 'enable'. Expected 1 argument but got 2. (try --help)"],
+  ])('%j: one line, status 2', async (args, line) => {
+    const r = await cli(args);
+    expect([r.exitCode, r.stdout, r.stderr]).toEqual([2, '', line]);
+  });
+
+  it('run and plan pass make\'s own options through: -j, -C, -k, --no-print-directory', async () => {
+    const dir = fs.mkdtempSync(path.join(BUILD, 'plan-'));
+    const r = await cli(['plan', 'CONTAINER=korg-gcc', '-k', '-j3', '-C', dir, '--no-print-directory', 'V=1', 'bzImage'], { env: { PATH: process.env.PATH!, CONTAINER_RUNTIME: 'sh' } });
+    // CONTAINER_RUNTIME=sh is refused after parsing: what matters is that commander did not object first.
+    expect(r.stderr).toBe("kbuild-container: CONTAINER_RUNTIME='sh' is not supported; use one of: podman, docker");
+  });
+
+  it('`make` runs without the commands file: the argument parser is not on its path', async () => {
+    const alone = fs.mkdtempSync(path.join(BUILD, 'alone-'));
+    fs.copyFileSync(CLI, path.join(alone, 'kbuild-container.cjs'));
+    const env = { CONTAINER: 'korg-gcc', CONTAINER_DRYRUN: '1', CONTAINER_RUNTIME: 'podman', KBUILD_CONTAINER_GOALS: 'bzImage', PATH: process.env.PATH! };
+    fake = makeFakeEngine('podman');
+    const tree = fs.mkdtempSync(path.join(BUILD, 'tree-'));
+    const made = await execa(process.execPath, [path.join(alone, 'kbuild-container.cjs'), 'make'], { cwd: tree, env: { ...env, PATH: `${fake.bin}:${env.PATH}`, MAKEFLAGS: '' }, reject: false });
+    expect([made.exitCode, made.stderr]).toEqual([0, '']);
+    expect(made.stdout).toMatch(/\/bin\/podman run --rm [^]* make bzImage$/);
+    const help = await execa(process.execPath, [path.join(alone, 'kbuild-container.cjs'), '--help'], { reject: false });
+    expect(help.exitCode).toBe(2);
+    expect(help.stderr).toMatch(/kbuild-container-commands\.cjs/);
   });
 });
 

@@ -3,9 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { UserError } from '../../src/errors.js';
-import { findEngine, findTree, prepareTree, which } from '../../src/host.js';
-import { buildInvocation } from '../../src/parse/invocation.js';
-import { parseAssignment } from '../../src/parse/makeflags.js';
+import { findEngine, findTree, which } from '../../src/host.js';
 
 let tmp: string;
 beforeEach(() => {
@@ -110,41 +108,5 @@ describe('findTree', () => {
     fs.mkdirSync(path.join(tmp, 'source'));
     fs.writeFileSync(path.join(tmp, 'Makefile'), '');
     expect(findTree(tmp)).toEqual({ srctree: tmp });
-  });
-});
-
-describe('prepareTree', () => {
-  const invocation = (cwd: string, words: string[]) =>
-    buildInvocation({ cwd, goals: [], flags: [], jobs: { kind: 'default' }, overrides: ['CONTAINER=korg-gcc', ...words].map((w) => parseAssignment(w)!), silent: false, env: {} });
-
-  it('creates O= and INSTALL_MOD_PATH as the caller', () => {
-    const tree = prepareTree(invocation(tmp, ['O=out/x86', 'INSTALL_MOD_PATH=stage']), { create: true });
-    expect(tree).toEqual({ srctree: tmp });
-    expect(fs.statSync(path.join(tmp, 'out/x86')).isDirectory()).toBe(true);
-    expect(fs.statSync(path.join(tmp, 'stage')).isDirectory()).toBe(true);
-  });
-
-  it('creates nothing when only printing', () => {
-    prepareTree(invocation(tmp, ['O=out']), { create: false });
-    expect(fs.existsSync(path.join(tmp, 'out'))).toBe(false);
-  });
-
-  it.each([true, false])('O= naming a file is a user error (create: %s)', (create) => {
-    fs.writeFileSync(path.join(tmp, 'out'), 'not a directory');
-    expect(() => prepareTree(invocation(tmp, ['O=out']), { create })).toThrow(UserError);
-    expect(() => prepareTree(invocation(tmp, ['O=out']), { create })).toThrow(/exists and is not a directory/);
-  });
-
-  it('O= below a file is a user error', () => {
-    fs.writeFileSync(path.join(tmp, 'file'), '');
-    expect(() => prepareTree(invocation(tmp, ['O=file/out']), { create: true })).toThrow(UserError);
-  });
-
-  it('M= naming a missing directory is a user error', () => {
-    expect(() => prepareTree(invocation(tmp, ['M=nope']), { create: true })).toThrow(/M=.*nope: no such directory/);
-  });
-
-  it.each(['O=a:b', 'O=a,b'])('%s cannot be mounted', (word) => {
-    expect(() => prepareTree(invocation(tmp, [word]), { create: true })).toThrow(/cannot be mounted/);
   });
 });

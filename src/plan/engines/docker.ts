@@ -1,4 +1,4 @@
-import type { Engine, HostFacts } from './types.js';
+import type { Engine, Explanation, HostFacts } from './types.js';
 
 export const docker: Engine = {
   name: 'docker',
@@ -8,13 +8,13 @@ export const docker: Engine = {
   removeArgs: (container) => ['rm', '--force', container],
   noPullArgs: ['--pull=never'],
   canPassFds: false,
-  explainFailure(stderr: string, image: string): string | undefined {
+  explainFailure(stderr: string, image: string): Explanation | undefined {
     if (/No such image|Unable to find image|pull access denied/i.test(stderr))
-      return `image '${image}' not found in docker's local store; build it (docker build -t ${image} ...) or pull it (docker pull ${image})`;
+      return { message: `image '${image}' not found in docker's local store`, hint: `build it (docker build -t ${image} ...) or pull it (docker pull ${image})` };
     if (/Cannot connect to the Docker daemon|Is the docker daemon running|error during connect/i.test(stderr))
-      return `the Docker daemon is not reachable; start it (systemctl start docker) or use CONTAINER_RUNTIME=podman`;
+      return { message: 'the Docker daemon is not reachable', hint: 'start it (systemctl start docker) or use CONTAINER_RUNTIME=podman' };
     if (/permission denied.*docker\.sock/i.test(stderr))
-      return `no permission to use the Docker daemon; join the docker group or use CONTAINER_RUNTIME=podman`;
+      return { message: 'no permission to use the Docker daemon', hint: 'join the docker group or use CONTAINER_RUNTIME=podman' };
     return undefined;
   },
 };

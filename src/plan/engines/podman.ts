@@ -1,4 +1,4 @@
-import type { Engine, HostFacts } from './types.js';
+import type { Engine, Explanation, HostFacts } from './types.js';
 
 export const podman: Engine = {
   name: 'podman',
@@ -12,11 +12,12 @@ export const podman: Engine = {
   removeArgs: (container) => ['rm', '--force', '--time=0', container],
   noPullArgs: ['--pull=never'],
   canPassFds: true,
-  explainFailure(stderr: string, image: string): string | undefined {
+  explainFailure(stderr: string, image: string): Explanation | undefined {
     if (/image not known|no such image|unable to find .* in local storage/i.test(stderr))
-      return `image '${image}' not found in podman's local store; build it (podman build -t ${image} ...) or pull it (podman pull ${image})`;
+      return { message: `image '${image}' not found in podman's local store`, hint: `build it (podman build -t ${image} ...) or pull it (podman pull ${image})` };
+    // Only a remote client (podman --remote, podman machine) talks to a service.
     if (/cannot connect to Podman|unable to connect to Podman/i.test(stderr))
-      return `podman cannot reach its service: ${firstLine(stderr)}`;
+      return { message: `podman cannot reach its service: ${firstLine(stderr)}`, hint: 'start it (podman machine start, or systemctl --user start podman.socket)' };
     return undefined;
   },
 };

@@ -10,6 +10,12 @@ export interface HostFacts {
   stdoutIsTTY: boolean;
 }
 
+/** A recognised engine failure: what happened, and what to run about it. */
+export interface Explanation {
+  message: string;
+  hint?: string;
+}
+
 export interface Engine {
   name: 'podman' | 'docker';
   /** Words that make every file the container writes belong to uid:gid. */
@@ -20,6 +26,6 @@ export interface Engine {
   noPullArgs: string[];
   /** Whether extra file descriptors can be handed into the container (`--preserve-fds`). */
   canPassFds: boolean;
-  /** Turn the engine's own failure text into one line for the user, when we recognise it. */
-  explainFailure(stderr: string, image: string): string | undefined;
+  /** Turn the engine's own failure text into one line and the fix, when we recognise it. */
+  explainFailure(stderr: string, image: string): Explanation | undefined;
 }

@@ -15,11 +15,17 @@ export interface FakeEngineConfig {
   /** Exit with this before printing the start marker (an engine failure). */
   FAKE_EXIT_BEFORE_START?: number;
   FAKE_PRE_STDERR?: string;
+  /** How long `run` takes before it prints the start marker, in tenths of a second. */
+  FAKE_TENTHS_BEFORE_START?: number;
   FAKE_POST_STDERR?: string;
   /** Record SIGTERM but keep running. */
   FAKE_IGNORE_TERM?: 1;
   FAKE_RM_EXIT?: number;
   FAKE_RM_STDERR?: string;
+  /** Before the start, end `run` by this signal (the engine client itself crashed). */
+  FAKE_KILL_BEFORE_START?: string;
+  /** After the start, end `run` by this signal (a name as `kill -s` takes it: USR1, SEGV...). */
+  FAKE_KILL_SELF?: string;
   /** Record where descriptors 3 and 4 of `run` lead (log/fds). */
   FAKE_RECORD_FDS?: 1;
 }

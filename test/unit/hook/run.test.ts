@@ -160,7 +160,7 @@ describe('hook install and uninstall', () => {
     ['a registry that does not answer', (f: Fixture) => [f.bare, '--registry', '127.0.0.1:9/k', '--plain-http'], () => /^kbuild-container: registry 127\.0\.0\.1:9 does not answer at http:\/\/127\.0\.0\.1:9\/v2\/: /],
     ['plain http to another machine', (f: Fixture) => [f.bare, '--registry', 'r.example/k', '--plain-http'], () => /^kbuild-container: --plain-http is only for a registry on this machine/],
     ['a bad --mail-to', (f: Fixture) => [f.bare, '--mail-to', 'a@b,c@d'], () => /^kbuild-container: --mail-to 'a@b,c@d': not a plain mail address/],
-    ['an unknown option', (f: Fixture) => [f.bare, '--registery', 'x'], () => /^kbuild-container: hook install: Unknown option '--registery'/],
+    ['an unknown option', (f: Fixture) => [f.bare, '--registery', 'x'], () => /^kbuild-container: unknown option '--registery' \(Did you mean --registry\?\) \(try --help\)$/],
   ] as const)('%s: one line, non-zero, nothing written', async (_what, args, message) => {
     const f = fixture();
     const before = snapshot(f.root);

@@ -5,8 +5,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { UserError } from '../../../src/errors.js';
 import {
   applyContainerConfig,
+  describeContainerConfig,
   loadContainerConfig,
-  locateKey,
   parseContainerToml,
   parseEnvFile,
   resolveProfile,
@@ -56,9 +56,9 @@ function userError(fn: () => unknown): UserError {
 describe('parseContainerToml', () => {
   it('reads DEFAULT and two profiles, typed', () => {
     const config = configOf(SAMPLE);
-    expect(config.defaults).toMatchObject({ runtime: 'podman', envFile: 'default.env', gid: 1000, lines: { runtime: 3, env_file: 4, gid: 5 } });
+    expect(config.defaults).toMatchObject({ runtime: 'podman', envFile: 'default.env', lines: { runtime: 3, env_file: 4, gid: 5 } });
     expect([...config.profiles.keys()]).toEqual(['clang', 'gcc']);
-    expect(config.profiles.get('gcc')).toMatchObject({ image: 'korg-gcc:14', runtime: 'docker', uid: 1234 });
+    expect(config.profiles.get('gcc')).toMatchObject({ image: 'korg-gcc:14', runtime: 'docker', lines: { uid: 14 } });
   });
 
   it('accepts a file with profiles and no DEFAULT', () => {
@@ -117,9 +117,9 @@ describe('parseContainerToml', () => {
 describe('resolveProfile', () => {
   const config = configOf(SAMPLE);
   it.each([
-    ['DEFAULT alone', undefined, { profile: undefined, image: undefined, runtime: 'podman', gid: 1000, uid: undefined, envFile: '/k/default.env', env: [{ name: 'INSTALL_MOD_STRIP', value: '1' }] }],
-    ['clang: its image and env_file over DEFAULT, DEFAULT runtime', 'clang', { profile: 'clang', image: 'docker.io/tuxmake/korg-clang', runtime: 'podman', gid: 1000, envFile: '/k/clang.env', env: [{ name: 'LLVM', value: '1' }, { name: 'KCFLAGS', value: '-Wno-error' }] }],
-    ['gcc: its runtime and uid over DEFAULT, DEFAULT env_file', 'gcc', { profile: 'gcc', image: 'korg-gcc:14', runtime: 'docker', uid: 1234, gid: 1000, envFile: '/k/default.env' }],
+    ['DEFAULT alone', undefined, { profile: undefined, image: undefined, runtime: 'podman', envFile: '/k/default.env', env: [{ name: 'INSTALL_MOD_STRIP', value: '1' }] }],
+    ['clang: its image and env_file over DEFAULT, DEFAULT runtime', 'clang', { profile: 'clang', image: 'docker.io/tuxmake/korg-clang', runtime: 'podman', envFile: '/k/clang.env', env: [{ name: 'LLVM', value: '1' }, { name: 'KCFLAGS', value: '-Wno-error' }] }],
+    ['gcc: its runtime over DEFAULT, DEFAULT env_file', 'gcc', { profile: 'gcc', image: 'korg-gcc:14', runtime: 'docker', envFile: '/k/default.env' }],
   ])('%s', (_name, profile, expected) => {
     expect(resolveProfile(config, profile)).toMatchObject({ configFile: FILE, ...expected });
   });
@@ -144,7 +144,7 @@ describe('applyContainerConfig', () => {
 
   it.each([
     ['@profile: image and settings from the profile', made('@clang'), { image: 'docker.io/tuxmake/korg-clang', runtime: 'podman', profile: 'clang', envFile: '/k/clang.env' }],
-    ['@profile: the profile runtime over DEFAULT', made('@gcc'), { image: 'korg-gcc:14', runtime: 'docker', profile: 'gcc', uid: 1234, gid: 1000 }],
+    ['@profile: the profile runtime over DEFAULT', made('@gcc'), { image: 'korg-gcc:14', runtime: 'docker', profile: 'gcc' }],
     ['explicit image wins; DEFAULT settings still apply', made('korg-gcc'), { image: 'korg-gcc', runtime: 'podman', profile: undefined, envFile: '/k/default.env' }],
     ['CONTAINER_RUNTIME beats profile and DEFAULT', made('@gcc', 'podman'), { image: 'korg-gcc:14', runtime: 'podman' }],
     ['other settings pass through untouched', made('@clang'), { args: [], network: 'none', dryRun: false, configFile: FILE }],
@@ -157,9 +157,9 @@ describe('applyContainerConfig', () => {
     expect(applyContainerConfig(made('@'), withImage)).toMatchObject({ image: 'korg-gcc:13', runtime: 'podman', profile: undefined, env: [{ name: 'INSTALL_MOD_STRIP', value: '1' }] });
   });
 
-  it('gid defaults to uid when the file sets only uid, as upstream does', () => {
-    const c = configOf('[DEFAULT]\nimage = "a"\nuid = 2000\n');
-    expect(applyContainerConfig(made('@'), c)).toMatchObject({ uid: 2000, gid: 2000 });
+  it('uid, gid, shell and verbose are accepted and carried nowhere', () => {
+    const c = configOf('[DEFAULT]\nimage = "a"\nuid = 2000\ngid = 3\nshell = true\nverbose = true\n');
+    expect(Object.keys(applyContainerConfig(made('@'), c)).sort()).toEqual(['args', 'configFile', 'dryRun', 'env', 'envFile', 'image', 'network', 'profile', 'runtime']);
   });
 
   it('without a file, an explicit image is left as it is', () => {
@@ -173,6 +173,16 @@ describe('applyContainerConfig', () => {
     ['@profile without a file', made('@clang'), undefined, 'CONTAINER=@clang selects from .container.toml, but there is no .container.toml in the directory make runs in'],
   ])('rejects %s', (_name, settings, cfg, message) => {
     expect(userError(() => applyContainerConfig(settings, cfg)).message).toContain(message);
+  });
+});
+
+describe('describeContainerConfig', () => {
+  it.each([
+    ['no file', { env: [] }, undefined],
+    ['DEFAULT only', { configFile: FILE, env: [] }, `kbuild-container: settings from ${FILE}: [DEFAULT]`],
+    ['a profile and its env file', { configFile: FILE, profile: 'gcc', envFile: '/k/gcc.env', env: [] }, `kbuild-container: settings from ${FILE}: profile [gcc] over [DEFAULT], env_file /k/gcc.env`],
+  ])('%s', (_name, settings, line) => {
+    expect(describeContainerConfig(settings)).toBe(line);
   });
 });
 
@@ -198,20 +208,6 @@ describe('parseEnvFile', () => {
   });
 });
 
-describe('locateKey', () => {
-  it.each([
-    ['plain key', '[DEFAULT]\nimage = "a"\n', ['DEFAULT'], 'image', 2],
-    ['same key in an earlier table is skipped', '[a]\nimage = "1"\n[b]\nimage = "2"\n', ['b'], 'image', 4],
-    ['quoted key', "[DEFAULT]\n'uid' = 1\n", ['DEFAULT'], 'uid', 2],
-    ['dotted table header', '[DEFAULT]\n[DEFAULT.x]\n', ['DEFAULT'], 'x', 2],
-    ['falls back to the table line', '[p]\n', ['p'], 'missing', 1],
-    ['top-level key', 'a = 1\n[t]\nb = 2\n', [], 'a', 1],
-    ['nowhere', 'a = 1\n', ['t'], 'k', undefined],
-  ])('%s', (_name, text, table, key, line) => {
-    expect(locateKey(text, table, key)).toBe(line);
-  });
-});
-
 describe('loadContainerConfig', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'container-toml-'));
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -228,6 +224,47 @@ describe('loadContainerConfig', () => {
     expect(resolveProfile(config, 'clang').env).toEqual([{ name: 'LLVM', value: '1' }, { name: 'KCFLAGS', value: '-Wno-error' }]);
     // default.env does not exist: only selecting a section that uses it fails.
     expect(userError(() => resolveProfile(config, 'gcc')).message).toBe(`${config.file}:4: env_file 'default.env' cannot be read: ENOENT`);
+  });
+
+  describe('an env_file outside the tree is refused, never read', () => {
+    const outside = fs.mkdtempSync(path.join(os.tmpdir(), 'container-toml-outside-'));
+    const secret = path.join(outside, 'secret.env');
+    fs.writeFileSync(secret, 'TOKEN=do-not-leak\n');
+    afterAll(() => fs.rmSync(outside, { recursive: true, force: true }));
+    const load = (envFile: string) => {
+      const tree = fs.mkdtempSync(path.join(dir, 'tree-'));
+      fs.writeFileSync(path.join(tree, '.container.toml'), `[DEFAULT]\nimage = "korg-gcc"\nenv_file = "${envFile}"\n`);
+      return { tree, config: loadContainerConfig(tree)! };
+    };
+
+    it.each([
+      ['an absolute path', () => secret],
+      ['a ../ path', () => path.relative(dir, secret).replace(/^/, '../')],
+    ])('%s', (_name, envFile) => {
+      const { tree, config } = load(envFile());
+      expect([...config.envFiles.values()]).toEqual([{ outside: fs.realpathSync(secret) }]);
+      expect(userError(() => resolveProfile(config, undefined)).message).toBe(
+        `${tree}/.container.toml:3: env_file '${envFile()}' is ${fs.realpathSync(secret)}, outside the tree; only files under ${tree} are read`,
+      );
+    });
+
+    it('a symlink inside the tree that leads out of it', () => {
+      const { tree } = load('link.env');
+      fs.symlinkSync(secret, path.join(tree, 'link.env'));
+      const config = loadContainerConfig(tree)!;
+      expect(JSON.stringify([...config.envFiles.values()])).not.toContain('do-not-leak');
+      expect(userError(() => resolveProfile(config, undefined)).message).toBe(
+        `${tree}/.container.toml:3: env_file 'link.env' is ${fs.realpathSync(secret)}, outside the tree; only files under ${tree} are read`,
+      );
+    });
+
+    it('a symlink that stays inside the tree is read', () => {
+      const { tree } = load('link.env');
+      fs.mkdirSync(path.join(tree, 'env'));
+      fs.writeFileSync(path.join(tree, 'env', 'real.env'), 'A=1\n');
+      fs.symlinkSync('env/real.env', path.join(tree, 'link.env'));
+      expect(resolveProfile(loadContainerConfig(tree)!, undefined).env).toEqual([{ name: 'A', value: '1' }]);
+    });
   });
 
   it('fails with the file and line when the file is malformed', () => {

@@ -60,28 +60,28 @@ describe('planRun with a parent jobserver', () => {
     const p = plan('podman', pipe(5, 6));
     expect(p.args).toContain('--preserve-fds=2');
     expect(p.passFds).toEqual([5, 6]);
-    expect(tail(p.args)).toEqual(['kbuild-container', 'kbuild-container-started-r', '', 'make', '-k', '--jobserver-auth=3,4', 'bzImage']);
+    expect(tail(p.args)).toEqual(['kbuild-container', 'kbuild-container-started-r', '', '', 'make', '-k', '--jobserver-auth=3,4', 'bzImage']);
   });
 
   it('docker: no descriptors, a pool of the parent\'s size', () => {
     const p = plan('docker', pipe(3, 4));
     expect(p.args.some((a) => a.startsWith('--preserve-fds'))).toBe(false);
     expect(p.passFds).toEqual([]);
-    expect(tail(p.args)).toEqual(['kbuild-container', 'kbuild-container-started-r', '', 'make', '-k', '-j8', 'bzImage']);
+    expect(tail(p.args)).toEqual(['kbuild-container', 'kbuild-container-started-r', '', '', 'make', '-k', '-j8', 'bzImage']);
   });
 
   it.each(['podman', 'docker'] as const)('%s: a FIFO is mounted at its path and handed to the wrapper', (engine) => {
     const p = plan(engine, fifo);
     expect(p.args).toContain('--volume=/tmp/GMfifo123:/tmp/GMfifo123:rw');
     expect(p.passFds).toEqual([]);
-    expect(tail(p.args)).toEqual(['kbuild-container', 'kbuild-container-started-r', '/tmp/GMfifo123', 'make', '-k', '--jobserver-auth=8,8', 'bzImage']);
+    expect(tail(p.args)).toEqual(['kbuild-container', 'kbuild-container-started-r', '/tmp/GMfifo123', '', 'make', '-k', '--jobserver-auth=8,8', 'bzImage']);
   });
 
   it('no parent pool: no descriptors, no FIFO, -j as typed', () => {
     const p = plan('podman');
     expect(p.passFds).toEqual([]);
     expect(p.jobserverNote).toBeUndefined();
-    expect(tail(p.args)).toEqual(['kbuild-container', 'kbuild-container-started-r', '', 'make', '-k', '-j8', 'bzImage']);
+    expect(tail(p.args)).toEqual(['kbuild-container', 'kbuild-container-started-r', '', '', 'make', '-k', '-j8', 'bzImage']);
   });
 
   it('innerMake defaults to the job words of a run without a parent pool', () => {

@@ -54,10 +54,15 @@ describe('planRun', () => {
   it('runs the wrapper with the start marker, then make, after the image and CONTAINER_ARGS', () => {
     const p = plan({ words: ['CONTAINER_ARGS=--cpus 2', 'V=1'], more: { goals: ['bzImage'], jobs: { kind: 'count', count: 8 } } });
     const at = p.args.indexOf('korg-gcc');
-    // Wrapper arguments: $0, the start marker, the jobserver FIFO (none here), then make.
-    expect(p.args.slice(at - 2)).toEqual(['--cpus', '2', 'korg-gcc', 'sh', '-c', WRAPPER_SCRIPT, 'kbuild-container', 'kbuild-container-started-r1', '', 'make', '-j8', 'V=1', 'bzImage']);
+    // Wrapper arguments: $0, the start marker, the jobserver FIFO and the Makefile to check (none here), then make.
+    expect(p.args.slice(at - 2)).toEqual(['--cpus', '2', 'korg-gcc', 'sh', '-c', WRAPPER_SCRIPT, 'kbuild-container', 'kbuild-container-started-r1', '', '', 'make', '-j8', 'V=1', 'bzImage']);
     expect(p.startMarker).toBe('kbuild-container-started-r1');
     expect(p.name).toBe('kbuild-r1');
+  });
+
+  it('hands the wrapper the Makefile the host sees, for it to check inside', () => {
+    const p = planRun({ invocation: invocation([]), engine: ENGINES.podman, enginePath: '/usr/bin/podman', host: PIPED, tree: { srctree: SRC }, runId: 'r1', makefile: `${SRC}/Makefile` });
+    expect(p.args.slice(p.args.indexOf('kbuild-container'), p.args.indexOf('make'))).toEqual(['kbuild-container', 'kbuild-container-started-r1', '', `${SRC}/Makefile`]);
   });
 
   it.each([

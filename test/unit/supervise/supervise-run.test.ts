@@ -9,7 +9,7 @@ import { buildInvocation } from '../../../src/parse/invocation.js';
 import { parseAssignment, type Jobserver } from '../../../src/parse/makeflags.js';
 import { ENGINES } from '../../../src/plan/engines/index.js';
 import { planRun } from '../../../src/plan/plan-run.js';
-import { StartGate, superviseRun } from '../../../src/supervise/supervise-run.js';
+import { StartGate, signalStatus, superviseRun } from '../../../src/supervise/supervise-run.js';
 import { makeFakeEngine, survivorsAfter, type FakeEngine, type FakeEngineConfig } from '../helpers/fake-engine.js';
 
 let fake: FakeEngine | undefined;
@@ -65,6 +65,17 @@ describe('superviseRun with a fake engine', () => {
     expect(await survivorsAfter(fake!)).toEqual([]);
   });
 
+  it.each([
+    ['USR1', 138],
+    ['SEGV', 139],
+    ['KILL', 137],
+  ])('a client ended by SIG%s exits %d (128+N)', async (signal, code) => {
+    const r = await run({ FAKE_KILL_SELF: signal });
+    expect(r.error).toBeUndefined();
+    expect(r.result).toEqual({ exitCode: code });
+    expect(await survivorsAfter(fake!)).toEqual([]);
+  });
+
   it('hides the start marker and passes the engine text around it through', async () => {
     const r = await run({ FAKE_PRE_STDERR: 'WARN[0000] some engine warning', FAKE_POST_STDERR: 'make: *** [Makefile:1] Error 2', FAKE_EXIT: 2 });
     expect(r.result).toEqual({ exitCode: 2 });
@@ -74,7 +85,8 @@ describe('superviseRun with a fake engine', () => {
   it('explains "image not known" (exit 125 before the start) in one line, holding back the engine text', async () => {
     const r = await run({ FAKE_PRE_STDERR: 'Error: korg-gcc: image not known', FAKE_EXIT_BEFORE_START: 125 });
     expect(r.error).toBeInstanceOf(UserError);
-    expect((r.error as Error).message).toBe(
+    const { message, hint } = r.error as UserError;
+    expect(`${message}; ${hint}`).toBe(
       "image 'korg-gcc' not found in podman's local store; build it (podman build -t korg-gcc ...) or pull it (podman pull korg-gcc)",
     );
     expect(r.stderr()).toBe('');
@@ -92,8 +104,17 @@ describe('superviseRun with a fake engine', () => {
   it('an engine failure it does not recognise is an infrastructure error carrying the last line and the status', async () => {
     const r = await run({ FAKE_PRE_STDERR: 'Error: something\nError: crun: exploded', FAKE_EXIT_BEFORE_START: 125 });
     expect(r.error).toBeInstanceOf(InfraError);
-    expect(r.error).toMatchObject({ message: 'podman failed (exit 125): Error: crun: exploded', exitCode: 125, command: fake!.file });
+    expect(r.error).toMatchObject({ message: 'podman failed (exit 125): Error: crun: exploded', exitCode: 125, command: [fake!.file, ...r.plan.args] });
+    expect((r.error as InfraError).hint).toBeTruthy();
     expect(r.stderr()).toBe('');
+  });
+
+  it('an engine client killed before the container started is an infrastructure error naming the signal', async () => {
+    const r = await run({ FAKE_PRE_STDERR: 'Error: about to crash', FAKE_KILL_BEFORE_START: 'SEGV' });
+    expect(r.error).toBeInstanceOf(InfraError);
+    expect(r.error).toMatchObject({ message: 'podman was killed by SIGSEGV before the container started: Error: about to crash', signal: 'SIGSEGV', command: [fake!.file, ...r.plan.args] });
+    expect(r.records()).toEqual([]);
+    expect(await survivorsAfter(fake!)).toEqual([]);
   });
 
   it('exit 125 after the container started is the build\'s own status', async () => {
@@ -153,6 +174,19 @@ describe('superviseRun with a fake engine', () => {
     expect(r.stderr()).toBe('');
     expect(fake!.removals()).toHaveLength(1);
     expect(r.records()).toEqual(['kbuild-old']);
+  });
+});
+
+describe('signalStatus', () => {
+  it.each([
+    ['SIGHUP', 129], ['SIGINT', 130], ['SIGQUIT', 131], ['SIGABRT', 134], ['SIGKILL', 137], ['SIGUSR1', 138],
+    ['SIGSEGV', 139], ['SIGPIPE', 141], ['SIGALRM', 142], ['SIGTERM', 143], ['SIGXCPU', 152], ['SIGWINCH', 156],
+  ] as const)('%s → %d', (signal, status) => {
+    expect(signalStatus(signal)).toBe(status);
+  });
+
+  it('no signal is 128, not a made-up number', () => {
+    expect(signalStatus(null)).toBe(128);
   });
 });
 

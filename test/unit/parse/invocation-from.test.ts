@@ -5,8 +5,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { enableTree } from '../../src/enable.js';
-import { invocationFromArgs, invocationFromMake } from '../../src/run.js';
+import { enableTree } from '../../../src/enable.js';
+import { invocationFromArgs, invocationFromMake } from '../../../src/parse/invocation-from.js';
 
 const o = (name: string, value: string, op = '=') => ({ name, value, op });
 

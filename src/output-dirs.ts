@@ -1,0 +1,48 @@
+// Before planning, the directories the build writes to (O=, INSTALL_*PATH) are
+// created here as the caller: a container engine would create them root-owned
+// (Docker) or refuse a missing mount source (Podman).
+import fs from 'node:fs';
+import { UserError } from './errors.js';
+import { findTree } from './host.js';
+import type { Invocation } from './parse/invocation.js';
+import type { TreeFacts } from './plan/plan-run.js';
+
+/** Find the source tree, check every path to mount, and create the output directories the build will write, as the caller. */
+export function findTreeAndCreateOutputDirs(inv: Invocation, { create }: { create: boolean }): TreeFacts {
+  const tree = findTree(inv.cwd);
+  // Checked before anything is created: a refused run leaves no trace.
+  for (const m of [tree.srctree, inv.cwd, inv.outputDir, inv.extModDir, ...inv.installDirs]) {
+    if (m !== undefined && /[:,]/.test(m)) throw new UserError(`${m}: a path with ':' or ',' cannot be mounted into a container`);
+  }
+  for (const dir of [inv.outputDir, ...inv.installDirs]) {
+    if (dir !== undefined && create) ensureDirectory(dir);
+    else if (dir !== undefined && fs.existsSync(dir) && !isDirectory(dir)) throw notADirectory(dir);
+  }
+  if (inv.extModDir !== undefined && !isDirectory(inv.extModDir)) {
+    throw new UserError(`M=${inv.extModDir}: no such directory`);
+  }
+  return tree;
+}
+
+function ensureDirectory(dir: string): void {
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST' || code === 'ENOTDIR') throw notADirectory(dir);
+    throw new UserError(`${dir}: cannot create output directory: ${(err as Error).message}`);
+  }
+  if (!isDirectory(dir)) throw notADirectory(dir);
+}
+
+function notADirectory(dir: string): UserError {
+  return new UserError(`${dir}: exists and is not a directory (O= and INSTALL_*PATH must name directories)`);
+}
+
+function isDirectory(dir: string): boolean {
+  try {
+    return fs.statSync(dir).isDirectory();
+  } catch {
+    return false;
+  }
+}
