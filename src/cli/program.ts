@@ -7,6 +7,7 @@ import { UserError } from '../errors.js';
 import { packageVersion } from '../version.js';
 import { registerBootCommands } from './commands/boot.js';
 import { registerBuildCommands } from './commands/build.js';
+import { registerHookCommands } from './commands/hook.js';
 import { registerTreeCommands } from './commands/tree.js';
 import { errorLines } from './error-lines.js';
 
@@ -17,7 +18,7 @@ export type SetStatus = (status: number) => void;
 export type RegisterCommands = (program: Command, setStatus: SetStatus) => void;
 
 /** The families of subcommands, in the order --help lists them. */
-export const COMMAND_FAMILIES: readonly RegisterCommands[] = [registerBuildCommands, registerTreeCommands, registerBootCommands];
+export const COMMAND_FAMILIES: readonly RegisterCommands[] = [registerBuildCommands, registerTreeCommands, registerBootCommands, registerHookCommands];
 
 const VARIABLES = `
 Variables: CONTAINER, CONTAINER_RUNTIME, CONTAINER_ARGS, CONTAINER_ENV,
@@ -56,7 +57,7 @@ async function parseAndRun(argv: string[]): Promise<number> {
   } catch (err) {
     if (!(err instanceof CommanderError)) throw err;
     if (err.exitCode === 0) return 0; // --help, --version
-    throw new UserError(`${err.message.replace(/^error: /, '')} (try --help)`);
+    throw new UserError(`${err.message.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ')} (try --help)`);
   }
   return status;
 }
