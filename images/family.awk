@@ -62,7 +62,10 @@ END {
         for (j = 1; j <= t; j++) if (tt[j] != "-") tagList = tagList " " prefix tt[j]
         labels = "--label org.opencontainers.image.title=" ref
         if (kind[r] == "base") {
-            b = base; gsub(/SUITE/, suite[r], b)
+            # BASE unset: this PREFIX's debootstrap base if the store has it, else Debian's slim image.
+            b = base
+            if (b == "") b = ((prefix "debian-base:" suite[r]) in inStore) ? prefix "debian-base:SUITE" : "docker.io/library/debian:SUITE-slim"
+            gsub(/SUITE/, suite[r], b)
             args = "--build-arg BASE=" b " --build-arg SUITE=" suite[r] \
                    (mirror != "" ? " --build-arg DEBIAN_MIRROR=" mirror : "") " " labels \
                    " --label org.opencontainers.image.base.name=" b \
@@ -94,10 +97,12 @@ END {
             if (source == "kernel.org") deps = deps " " state "/korg/" korg[r]
             file = "Containerfile"
         }
+        if (kind[r] != "base") names = names " " ref tagList
         write_if_changed(state "/args/" me, args)
         printf "ARGS_%s := %s\n", me, args
         printf "%s: %s/args/%s %s\n", stamp, state, me, deps
         printf "\t$(call build-image,%s,%s,%s,%s,%s)\n", ref, file, me, tagList, (kind[r] != "base" && source == "kernel.org" ? korg[r] : "")
     }
     printf "all-images:%s\n", all
+    printf "list-tags:\n\t@echo%s\n", names
 }
