@@ -12,6 +12,7 @@ const USAGE = `usage: kbuild-container COMMAND [ARGS]
   plan MAKE-ARGS...    print the exact engine command 'run' would execute, shell-quoted
   enable  [KERNEL_DIR] let 'make CONTAINER=image ...' work in a kernel tree (writes GNUmakefile)
   disable [KERNEL_DIR] undo 'enable'
+  images [build] [VAR=VALUE...]  build the toolchain image family (make -C images; see the README)
 
 Variables: CONTAINER, CONTAINER_RUNTIME, CONTAINER_ARGS, CONTAINER_ENV,
 CONTAINER_NETWORK, CONTAINER_DRYRUN (see the README).`;
@@ -37,6 +38,8 @@ async function main(argv: string[]): Promise<number> {
       process.stderr.write(`kbuild-container: ${command === 'enable' ? 'wrote' : 'removed'} ${file}\n`);
       return 0;
     }
+    case 'images':
+      return (await import('./images/images-command.js')).imagesCommand(rest);
     case '--help':
     case '-h':
     case 'help':

@@ -78,5 +78,8 @@ export async function runInvocation(inv: Invocation, stderr: NodeJS.WritableStre
   if (!inv.silent) stderr.write(plan.banner + '\n');
   if (inv.verbose) stderr.write(formatCommand(plan) + '\n');
   if (inv.verbose && plan.jobserverNote) stderr.write(plan.jobserverNote + '\n');
-  return superviseRun(plan, engine, inv.container.image, { stderr });
+  const attempt = () => superviseRun(plan, engine, inv.container.image, { stderr });
+  // A missing image of the family is built (or a registry one pulled), then run: src/images/.
+  return attempt().catch(async (err: unknown) =>
+    (await import('./images/on-demand.js')).retryWithImage(err, { image: inv.container.image, engineName: engine.name, enginePath: plan.file, env: process.env, verbose: inv.verbose, stderr }, attempt));
 }
