@@ -93,8 +93,9 @@ END {
                    " --label org.kernel.toolchain.source=" source " --label org.kernel.toolchain.compiler=" kind[r] \
                    " --label org.kernel.toolchain.version=" version[r] " --label org.kernel.toolchain.target=" target[r] \
                    " --label org.kernel.toolchain.host=" host
-            deps = "Containerfile install-toolchain.sh " state "/stamp/" id(name[baseOf[suite[r]]])
-            if (source == "kernel.org") deps = deps " " state "/korg/" korg[r]
+            # The tarball first: a refused one stops make before any build.
+            deps = (source == "kernel.org" ? state "/korg/" korg[r] " " : "") \
+                   "Containerfile install-toolchain.sh " state "/stamp/" id(name[baseOf[suite[r]]])
             file = "Containerfile"
         }
         if (kind[r] != "base") names = names " " ref tagList
