@@ -46,6 +46,8 @@ export async function retryWithImage<T>(err: unknown, ctx: OnDemandContext, atte
 
 async function provideImage(ctx: OnDemandContext, notFound: UserError): Promise<void> {
   const dir = imagesDir();
+  // Without the family's recipes (a bare copy of the runner) there is nothing to build.
+  if (!existsSync(join(dir, 'family.conf'))) throw notFound;
   const family = parseFamily(readFileSync(join(dir, 'family.conf'), 'utf8'));
   const host = HOST_ARCH[process.arch] ?? process.arch;
   const decision = decideImage(ctx.image, family, familyPrefixes(ctx.env), host);
