@@ -80,6 +80,7 @@ export async function runInvocation(inv: Invocation, stderr: NodeJS.WritableStre
   if (inv.verbose && plan.jobserverNote) stderr.write(plan.jobserverNote + '\n');
   const attempt = () => superviseRun(plan, engine, inv.container.image, { stderr });
   // A missing image of the family is built (or a registry one pulled), then run: src/images/.
-  return attempt().catch(async (err: unknown) =>
-    (await import('./images/on-demand.js')).retryWithImage(err, { image: inv.container.image, engineName: engine.name, enginePath: plan.file, env: process.env, verbose: inv.verbose, stderr }, attempt));
+  const onDemand = { image: inv.container.image, engineName: engine.name, enginePath: plan.file, env: process.env, verbose: inv.verbose, stderr };
+  if (plan.interactive) await (await import('./images/on-demand.js')).ensureImageFirst(onDemand, engine.explainFailure);
+  return attempt().catch(async (err: unknown) => (await import('./images/on-demand.js')).retryWithImage(err, onDemand, attempt));
 }

@@ -44,6 +44,19 @@ export async function retryWithImage<T>(err: unknown, ctx: OnDemandContext, atte
   return attempt();
 }
 
+/**
+ * For a run whose engine output goes straight to the terminal (menuconfig and
+ * the other interactive goals), where no "not found" can be caught: ask the
+ * store first (one `image inspect`, nothing next to an interactive session).
+ */
+export async function ensureImageFirst(ctx: OnDemandContext, explain: (stderr: string, image: string) => string | undefined): Promise<void> {
+  const probe = await runTool(ctx.enginePath, ['image', 'inspect', '--format', '{{.Id}}', ctx.image], { quiet: true, stderr: ctx.stderr });
+  if (probe.code === 0) return;
+  const message = explain(probe.tail, ctx.image);
+  if (message === undefined || !message.startsWith(`image '${ctx.image}' not found`)) return; // the run itself will say what is wrong
+  await provideImage(ctx, new UserError(message));
+}
+
 async function provideImage(ctx: OnDemandContext, notFound: UserError): Promise<void> {
   const dir = imagesDir();
   // Without the family's recipes (a bare copy of the runner) there is nothing to build.
