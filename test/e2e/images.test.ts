@@ -90,7 +90,7 @@ describe('make -C images (Debian source)', () => {
   it('one changed line rebuilds that image only', async () => {
     const copy = fs.mkdtempSync(path.join(os.tmpdir(), 'kbc-e2e-images-copy-'));
     try {
-      fs.cpSync(IMAGES, copy, { recursive: true });
+      fs.cpSync(IMAGES, copy, { recursive: true, preserveTimestamps: true });
       const conf = path.join(copy, 'family.conf');
       // The same packages in another order: a different recipe, the same compiler.
       fs.writeFileSync(conf, fs.readFileSync(conf, 'utf8').replace('clang-18,lld-18,llvm-18,clangd-18  llvm/files/llvm-18.1.8-x86_64', 'lld-18,clang-18,llvm-18,clangd-18  llvm/files/llvm-18.1.8-x86_64'));
