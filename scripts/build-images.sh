@@ -1,44 +1,32 @@
 #!/usr/bin/env bash
-# Build the toolchain images from Debian packages, without any registry,
-# and install them into every image store there is.  Run as root, after
-# scripts/setup-engines.sh.
+# The test set-up's toolchain images: a thin caller of the image family
+# (images/Makefile, images/family.conf) with the Debian source, on bases made
+# by debootstrap (no registry here), then copied into every image store the
+# tests use.  Run as root, after scripts/setup-engines.sh.
 #
-# Usage: scripts/build-images.sh [IMAGE...]      default: korg-gcc
-#        scripts/build-images.sh all               every images/*/Containerfile
-# Env:   KBC_STORES="podman docker rootless"       stores to fill (default all)
-#        KBC_REBUILD=1                             rebuild even if up to date
+# Usage: scripts/build-images.sh [IMAGE...]   family names or tags, without PREFIX
+#        scripts/build-images.sh all            the images the tests use (below)
+# Env:   KBC_STORES="podman docker rootless"    stores to fill (default all)
+#        KBC_REBUILD=1                          rebuild even if up to date (make -B)
+#        KBC_PREFIX=korg-                       the family's PREFIX
 #
-# Images (the names users type): korg-gcc, korg-clang, korg-gcc-arm64,
-# korg-gcc-trixie; recipes in images/<name>/Containerfile.  Stores: rootful
-# Podman (where every image is built), Docker, and rootless Podman of user
-# kbuilder: each engine and each rootless user has its own store.
+# The tests' images: korg-gcc:12 (bookworm: GCC 12, make 4.3), korg-gcc:12-arm64,
+# korg-clang:14, korg-gcc:14 (trixie: GCC 14.2, make 4.4.1), korg-clang:18
+# (Clang 18.1.8 with clangd, for 7.2's LLVM >= 17).
 #
 # How:
-#  1. debootstrap --variant=minbase SUITE, cached as a tarball in
-#     /var/cache/kbuild-container/rootfs-SUITE.tar, imported into rootful
-#     Podman as kbc-base-SUITE (SUITE from the Containerfile's FROM line).
-#  2. podman build --network=host (apt inside the build reaches the mirror)
-#     with a context holding only debian.sources: the host's apt sources with
-#     the image's suite names.  Labelled with a hash of Containerfile and
-#     sources: an image whose label matches is up to date and skipped.
+#  1. `make -C images debian-base SUITE=S DEBIAN_MIRROR=<the host's mirror>`:
+#     debootstrap --variant=minbase, imported as korg-debian-base:S in rootful
+#     Podman, once per suite.
+#  2. `make -C images SOURCE=debian IMAGES=...` in rootful Podman (FROM
+#     those bases, whose apt sources name the host's mirror): up to date
+#     images are not rebuilt (the family's stamps).
 #  3. Copied to the other stores with `podman save` + `docker load` /
-#     `as-kbuilder.sh podman load`: the image ID stays the same everywhere.
-#     (Measured for korg-gcc: save+load into docker 8 s, `docker build` of
-#     the same Containerfile 29 s, so copying wins.)  Docker names a loaded
-#     image localhost/korg-gcc; it is re-tagged korg-gcc, which is what
-#     `docker run korg-gcc` looks up.
-#
-# Timings measured on the 2-core Debian 12 VM (idle; under a load of ~10
-# from parallel kernel builds they double):
-#   debootstrap minbase + tar, bookworm   36 s (78-96 s loaded); trixie 28 s
-#   import kbc-base-SUITE                 2.5-4 s
-#   podman build  korg-gcc 34 s, korg-clang 50 s, korg-gcc-arm64 47 s,
-#                 korg-gcc-trixie 35 s    (images 513/887/669/539 MB)
-#   podman save                           2-3.5 s
-#   docker load + re-tag                  5-7 s
-#   rootless podman load                  8-11 s
-#   `all` from nothing, three stores      ~5 min
-#   up to date (label check per store): korg-gcc 0.3 s, all 0.7-1.3 s
+#     `as-kbuilder.sh podman load` where the store's image ID differs: the
+#     image ID stays the same everywhere.  (Measured for the old korg-gcc:
+#     save+load into docker 8 s, `docker build` of it 29 s, so copying wins.)
+#     Docker names a loaded image localhost/NAME; it is re-tagged NAME, which
+#     is what `docker run NAME` looks up.
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -51,29 +39,41 @@ fi
 images_dir=$(cd "$kbc_scripts/../images" && pwd)
 kbc_lock build-images # concurrent runs would race on the same tags
 KBC_STORES=${KBC_STORES:-podman docker rootless}
-LABEL=org.kbuild-container.recipe
+prefix=${KBC_PREFIX:-korg-}
+TEST_IMAGES="gcc:12 gcc:12-arm64 clang:14 gcc:14 clang:18 qemu:x86 qemu:arm64"
 
-# ---------------------------------------------------------------- arguments
-all_images() {
-    local f
-    for f in "$images_dir"/*/Containerfile; do
-        [ -e "$f" ] || continue
-        f=${f%/Containerfile}
-        printf '%s\n' "${f##*/}"
-    done
-}
-[ "$#" -gt 0 ] || set -- korg-gcc
+[ "$#" -gt 0 ] || set -- all
 images=()
 for a in "$@"; do
     if [ "$a" = all ]; then
-        mapfile -t -O "${#images[@]}" images < <(all_images)
-    elif [ -f "$images_dir/$a/Containerfile" ]; then
-        images+=("$a")
+        read -r -a more <<<"$TEST_IMAGES"
+        images+=("${more[@]}")
     else
-        die "unknown image '$a' (known: $(all_images | tr '\n' ' ')all)"
+        images+=("$a")
     fi
 done
 
+# family ARGS...: images/Makefile in rootful Podman, the test set-up's way
+mirror=$(debian_mirror_uri)
+family() {
+    make -C "$images_dir" --no-print-directory CONTAINER_RUNTIME=podman PREFIX="$prefix" \
+        SOURCE=debian "$@" 9>&-
+}
+
+# 1. Bases: the suites of the images asked for (the family's list says which).
+for suite in $(awk -v want=" ${images[*]} " -v host="$(uname -m)" '
+        /^[ \t]*(#|$)/ { next }
+        $3 != host { next }
+        { n = split($9, t, ","); hit = index(want, " " $2 " ")
+          for (i = 1; i <= n; i++) if (index(want, " " t[i] " ")) hit = 1
+          if (hit) print $6 }' "$images_dir/family.conf" | sort -u); do
+    podman image exists "${prefix}debian-base:$suite" ||
+        family debian-base SUITE="$suite" DEBIAN_MIRROR="$mirror"
+done
+
+# 2. The images, with every tag the family gives them.
+family ${KBC_REBUILD:+-B} IMAGES="${images[*]}"
+names=$(family -s list-tags IMAGES="${images[*]}")
 # ------------------------------------------------------------------- stores
 # Stores whose engine is available; an unavailable one is reported and
 # skipped.  Images are always built in rootful Podman, even when "podman" is
@@ -108,117 +108,47 @@ in_store() {
     esac
 }
 
-# recipe_label STORE IMAGE: the image's recipe label in STORE, empty if none
-recipe_label() {
-    in_store "$1" image inspect --format "{{index .Config.Labels \"$LABEL\"}}" "$2" \
-        2>/dev/null || true
-}
+# image_id STORE NAME: NAME's image ID in STORE, empty if none
+# (Docker prints sha256:HEX, Podman HEX.)
+image_id() { { in_store "$1" image inspect --format '{{.Id}}' "$2" 2>/dev/null || true; } | sed 's/^sha256://'; }
 
-# ------------------------------------------------------------- base images
+# 3. Copy to the other stores what differs there.
 tmpdir=$(mktemp -d)
 trap 'rm -rf "$tmpdir"' EXIT
-
-# ensure_base SUITE: kbc-base-SUITE in rootful Podman
-ensure_base() {
-    local suite=$1 name=kbc-base-$1 tarball rootfs mirror
-    podman image exists "$name" && return 0
-    tarball=$KBC_CACHE/rootfs-$suite.tar
-    if [ ! -s "$tarball" ]; then
-        mirror=$(debian_mirror_uri)
-        step "debootstrap --variant=minbase $suite (about 40 s)"
-        mkdir -p "$KBC_CACHE"
-        rootfs=$KBC_CACHE/rootfs-$suite.tmp
-        rm -rf "$rootfs"
-        quietly "debootstrap $suite" \
-            debootstrap --variant=minbase "$suite" "$rootfs" "$mirror"
-        # Drop what is host- or mirror-specific and the downloaded .debs; the
-        # Containerfiles bring their own debian.sources.
-        rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/* \
-            "$rootfs"/etc/apt/sources.list "$rootfs"/etc/hostname "$rootfs"/etc/resolv.conf
-        tar --numeric-owner -C "$rootfs" -cf "$tarball.tmp" .
-        mv -f "$tarball.tmp" "$tarball"
-        rm -rf "$rootfs"
-    fi
-    step "importing $name"
-    quietly "import $name" podman import --quiet \
-        --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
-        "$tarball" "$name"
-}
-
-# base_suite IMAGE: the SUITE of `FROM kbc-base-SUITE`
-base_suite() {
-    local from
-    from=$(awk 'toupper($1) == "FROM" { print $2; exit }' "$images_dir/$1/Containerfile")
-    case $from in
-    kbc-base-*) printf '%s\n' "${from#kbc-base-}" ;;
-    *) die "images/$1/Containerfile: FROM must be kbc-base-SUITE, not '$from'" ;;
-    esac
-}
-
-# drop_if_dangling STORE ID: remove an image that lost its last tag when a
-# newer build took its name (never touches images that still have a name).
-drop_if_dangling() {
-    local tags
-    [ -n "$2" ] || return 0
-    tags=$(in_store "$1" image inspect --format '{{.RepoTags}}' "$2" 2>/dev/null) || return 0
-    case $tags in '[]' | '') in_store "$1" rmi "$2" >/dev/null 2>&1 || true ;; esac
-}
-
-# ------------------------------------------------------------------- images
-for img in "${images[@]}"; do
-    suite=$(base_suite "$img")
-    ctx=$tmpdir/$img
-    mkdir -p "$ctx"
-    debian_sources_for "$suite" >"$ctx/debian.sources"
-    recipe=$(cat "$images_dir/$img/Containerfile" "$ctx/debian.sources" | sha256sum | cut -c1-16)
-
+archive=
+for s in "${stores[@]}"; do
+    [ "$s" != podman ] || continue
     stale=()
-    for s in "${stores[@]}"; do
-        if [ -n "${KBC_REBUILD:-}" ] || [ "$(recipe_label "$s" "$img")" != "$recipe" ]; then
-            stale+=("$s")
-        fi
+    for n in $names; do
+        [ "$(image_id "$s" "$n")" = "$(image_id podman "$n")" ] || stale+=("$n")
     done
     [ "${#stale[@]}" -gt 0 ] || continue
-
-    # Build (or find) the image in rootful Podman, the source for the others.
-    if [ -n "${KBC_REBUILD:-}" ] || [ "$(podman image inspect --format \
-        "{{index .Config.Labels \"$LABEL\"}}" "$img" 2>/dev/null)" != "$recipe" ]; then
-        ensure_base "$suite"
-        old=$(podman image inspect --format '{{.Id}}' "$img" 2>/dev/null || true)
-        step "building $img (podman, FROM kbc-base-$suite)"
-        quietly "podman build $img" podman build --quiet --network=host --pull=never \
-            ${KBC_REBUILD:+--no-cache} --label "$LABEL=$recipe" \
-            -f "$images_dir/$img/Containerfile" -t "$img" "$ctx"
-        [ "$old" = "$(podman image inspect --format '{{.Id}}' "$img")" ] ||
-            drop_if_dangling podman "$old"
-    fi
-
-    archive=
-    for s in "${stale[@]}"; do
-        [ "$s" != podman ] || continue
-        if [ -z "$archive" ]; then
-            archive=$tmpdir/$img.tar
-            quietly "podman save $img" podman save -o "$archive" "$img"
-        fi
-        old=$(in_store "$s" image inspect --format '{{.Id}}' "$img" 2>/dev/null || true)
-        step "loading $img into $s"
-        case $s in
-        docker)
-            quietly "docker load $img" /usr/bin/docker load -q -i "$archive"
-            # podman's archive names it localhost/IMG; `docker run IMG`
-            # looks for docker.io/library/IMG, i.e. IMG.
-            quietly "docker tag" /usr/bin/docker tag "localhost/$img:latest" "$img:latest"
-            quietly "docker untag" /usr/bin/docker rmi "localhost/$img:latest"
-            ;;
-        rootless)
-            # From stdin: root's private temp dir is no path for the user.
-            quietly "rootless load $img" as_kbuilder podman load -q <"$archive"
-            ;;
-        esac
-        [ "$old" = "$(in_store "$s" image inspect --format '{{.Id}}' "$img")" ] ||
-            drop_if_dangling "$s" "$old"
+    archive=$tmpdir/${s}.tar
+    quietly "podman save" podman save -q -m -o "$archive" "${stale[@]}"
+    step "loading ${stale[*]} into $s"
+    case $s in
+    docker)
+        quietly "docker load" /usr/bin/docker load -q -i "$archive"
+        # podman's archive names them localhost/NAME; `docker run NAME`
+        # looks for docker.io/library/NAME, i.e. NAME.
+        for n in "${stale[@]}"; do
+            quietly "docker tag" /usr/bin/docker tag "localhost/$n" "$n"
+            quietly "docker untag" /usr/bin/docker rmi "localhost/$n"
+        done ;;
+    rootless)
+        # From stdin: root's private temp dir is no path for the user.
+        quietly "rootless load" as_kbuilder podman load -q <"$archive" ;;
+    esac
+    rm -f "$archive"
+done
+# Images that lost their last name to a newer build, in every store.
+for s in "${stores[@]}"; do
+    ids=$(in_store "$s" images -q --filter dangling=true 2>/dev/null || true)
+    for id in $ids; do
+        # only images we labelled (the family's), never anyone else's
+        title=$(in_store "$s" image inspect --format '{{index .Config.Labels "org.opencontainers.image.title"}}' "$id" 2>/dev/null || true)
+        case $title in "$prefix"*) in_store "$s" rmi "$id" >/dev/null 2>&1 || true ;; esac
     done
-    [ -z "$archive" ] || rm -f "$archive"
 done
 
 case " ${stores[*]} " in *" rootless "*) stop_rootless_pause ;; esac

@@ -14,10 +14,12 @@ import { build } from 'esbuild';
 // Everything but `kbuild-container make` (the argument parser, commander, and
 // the commands) goes into a second file beside it, required only when another
 // command runs: make's start-up neither reads nor parses it.
-// The boot goal's code (QEMU planning, verdicts) likewise, in a third file.
+// The boot goal's code (QEMU planning, verdicts) likewise, in a file of its own.
 const APART = [
   { module: 'cli/program.js', file: 'kbuild-container-commands.cjs', filter: /(^|\/)cli\/program\.js$/ },
   { module: 'boot/index.js', file: 'kbuild-container-boot.cjs', filter: /(^|\/)boot\/index\.js$/ },
+  // And the image family's on-demand builds, needed only when an image is missing.
+  { module: 'images/on-demand.js', file: 'kbuild-container-images.cjs', filter: /(^|\/)images\/on-demand\.js$/ },
 ];
 
 // Imports of a module kept apart resolve to its file beside the bundle, loaded

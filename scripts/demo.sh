@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# README command one: on a fresh machine, install what is missing, build the
-# default toolchain image (korg-gcc) from Debian packages, fetch Debian's
+# README command one: on a fresh machine, install what is missing, make a
+# Debian base image with debootstrap (no registry here), fetch Debian's
 # linux-source-6.1 tree, and build a tinyconfig bzImage through
-# `make CONTAINER=korg-gcc`, with O= outside the (untouched) tree.
+# `make CONTAINER=korg-gcc`, with O= outside the (untouched) tree: the runner
+# builds the korg-gcc image on demand (images/, Debian source) first.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 repo=$PWD
@@ -10,7 +11,10 @@ step() { printf '==> %s\n' "$*" >&2; }
 
 step "host set-up"
 bash scripts/setup-engines.sh
-KBC_STORES=podman bash scripts/build-images.sh korg-gcc
+# shellcheck source=scripts/lib.sh
+. scripts/lib.sh
+podman image exists korg-debian-base:trixie ||
+    make -C images PREFIX=korg- debian-base SUITE=trixie DEBIAN_MIRROR="$(debian_mirror_uri)"
 tree=$(bash scripts/fetch-kernels.sh 6.1 | tail -n 1)
 
 step "kbuild-container"

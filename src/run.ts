@@ -37,5 +37,9 @@ export async function runInvocation(inv: Invocation, stderr: NodeJS.WritableStre
   if (fromFile) stderr.write(fromFile + '\n');
   if (inv.verbose) stderr.write(formatCommand(plan) + '\n');
   if (inv.verbose && plan.jobserverNote) stderr.write(plan.jobserverNote + '\n');
-  return superviseRun(plan, engine, inv.container.image, { stderr });
+  const attempt = () => superviseRun(plan, engine, inv.container.image, { stderr });
+  // A missing image of the family is built (or a registry one pulled), then run: src/images/.
+  const onDemand = { image: inv.container.image, engineName: engine.name, enginePath: plan.file, env: process.env, verbose: inv.verbose, stderr };
+  if (plan.interactive) await (await import('./images/on-demand.js')).ensureImageFirst(onDemand, (text, image) => engine.explainFailure(text, image));
+  return attempt().catch(async (err: unknown) => (await import('./images/on-demand.js')).retryWithImage(err, onDemand, attempt));
 }

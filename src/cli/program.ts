@@ -8,6 +8,7 @@ import { packageVersion } from '../version.js';
 import { registerBootCommands } from './commands/boot.js';
 import { registerBuildCommands } from './commands/build.js';
 import { registerHookCommands } from './commands/hook.js';
+import { registerImagesCommands } from './commands/images.js';
 import { registerTreeCommands } from './commands/tree.js';
 import { errorLines } from './error-lines.js';
 
@@ -18,7 +19,7 @@ export type SetStatus = (status: number) => void;
 export type RegisterCommands = (program: Command, setStatus: SetStatus) => void;
 
 /** The families of subcommands, in the order --help lists them. */
-export const COMMAND_FAMILIES: readonly RegisterCommands[] = [registerBuildCommands, registerTreeCommands, registerBootCommands, registerHookCommands];
+export const COMMAND_FAMILIES: readonly RegisterCommands[] = [registerBuildCommands, registerTreeCommands, registerImagesCommands, registerBootCommands, registerHookCommands];
 
 const VARIABLES = `
 Variables: CONTAINER, CONTAINER_RUNTIME, CONTAINER_ARGS, CONTAINER_ENV,

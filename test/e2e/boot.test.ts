@@ -7,12 +7,9 @@ import { execa } from 'execa';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { REPO, kernelTree, processesMentioning, removeScratch, runMake, scratchDir, startMake, stopRunningMakes, waitFor } from './support.js';
 
-// The korg-qemu images: the family's names (korg-qemu:x86), else what
-// scripts/build-images.sh names images/korg-qemu-x86; the variables let a run use other copies.
-const inStore = (name: string) => execa('podman', ['image', 'exists', name], { reject: false }).then((r) => r.exitCode === 0);
-const pick = async (env: string | undefined, family: string, local: string) => env ?? ((await inStore(family)) ? family : local);
-const QEMU_X86 = await pick(process.env.KBC_BOOT_QEMU_X86, 'korg-qemu:x86', 'korg-qemu-x86');
-const QEMU_ARM64 = await pick(process.env.KBC_BOOT_QEMU_ARM64, 'korg-qemu:arm64', 'korg-qemu-arm64');
+// The family's korg-qemu images (scripts/build-images.sh builds them); the variables let a run use other copies.
+const QEMU_X86 = process.env.KBC_BOOT_QEMU_X86 ?? 'korg-qemu:x86';
+const QEMU_ARM64 = process.env.KBC_BOOT_QEMU_ARM64 ?? 'korg-qemu:arm64';
 const FRAGMENT_X86 = path.join(REPO, 'boot', 'x86_64.config');
 const FRAGMENT_ARM64 = path.join(REPO, 'boot', 'arm64.config');
 
@@ -58,9 +55,9 @@ describe('x86_64, linux 6.1, rootful podman', () => {
     // KBC_BOOT_BUILD_DIR: build into (and keep) this directory instead, for re-runs while developing.
     out = process.env.KBC_BOOT_BUILD_DIR ?? scratch('kbc-boot-61-');
     // 1. The documented minimal bootable configuration, from the pristine tree.
-    configured = await runMake('podman', tree, ['CONTAINER=korg-gcc', `O=${out}`, `KCONFIG_ALLCONFIG=${FRAGMENT_X86}`, 'allnoconfig']);
+    configured = await runMake('podman', tree, ['CONTAINER=korg-gcc:12', `O=${out}`, `KCONFIG_ALLCONFIG=${FRAGMENT_X86}`, 'allnoconfig']);
     // 2. Build and boot in one make, each goal in its own image.
-    built = await runMake('podman', tree, ['CONTAINER=korg-gcc', `BOOT_CONTAINER=${QEMU_X86}`, `O=${out}`, '-j2', 'bzImage', 'boot']);
+    built = await runMake('podman', tree, ['CONTAINER=korg-gcc:12', `BOOT_CONTAINER=${QEMU_X86}`, `O=${out}`, '-j2', 'bzImage', 'boot']);
     release = fs.readFileSync(path.join(out, 'include/config/kernel.release'), 'utf8').trim();
     console.log(`6.1 x86_64: allnoconfig+fragment ${configured.ms} ms; bzImage+boot ${built.ms} ms; ${summary(built.stderr)}`);
   });
@@ -122,7 +119,7 @@ describe('x86_64, linux 6.1, rootful podman', () => {
 
   it.each([
     ['BOOT_TIMEOUT=abc', /^kbuild-container: BOOT_TIMEOUT='abc' is not a number of seconds/m],
-    ['BOOT_CONTAINER=korg-gcc', /^kbuild-container: image 'korg-gcc' has no qemu-system-x86_64/m],
+    ['BOOT_CONTAINER=korg-gcc:12', /^kbuild-container: image 'korg-gcc:12' has no qemu-system-x86_64/m],
   ])('%s: one line, non-zero, nothing left', async (word, message) => {
     const r = await runMake('podman', tree, [`CONTAINER=${QEMU_X86}`, `O=${out}`, word, 'boot']);
     expect(r.exitCode).not.toBe(0);
@@ -135,12 +132,12 @@ describe('x86_64, linux 6.1, rootful podman', () => {
     fs.copyFileSync(path.join(out, '.config'), path.join(empty, '.config'));
     const r = await runMake('podman', tree, [`CONTAINER=${QEMU_X86}`, `O=${empty}`, 'boot']);
     expect(r.exitCode).not.toBe(0);
-    expect(r.stderr).toMatch(new RegExp(`arch/x86/boot/bzImage: no kernel image; build it with make CONTAINER=korg-gcc O=${empty} bzImage`));
+    expect(r.stderr).toMatch(new RegExp(`arch/x86/boot/bzImage: no kernel image; build it with make CONTAINER=korg-gcc:12 O=${empty} bzImage`));
   });
 
   it('a tinyconfig (no serial console, no initramfs) is refused before booting, naming the options', async () => {
     const tiny = scratch('kbc-boot-tiny-');
-    const c = await runMake('podman', tree, ['CONTAINER=korg-gcc', `O=${tiny}`, 'tinyconfig']);
+    const c = await runMake('podman', tree, ['CONTAINER=korg-gcc:12', `O=${tiny}`, 'tinyconfig']);
     expect(c.exitCode, c.stderr).toBe(0);
     const r = await runMake('podman', tree, [`CONTAINER=${QEMU_X86}`, `O=${tiny}`, 'boot']);
     expect(r.exitCode).not.toBe(0);
@@ -173,9 +170,9 @@ describe('x86_64, linux 7.2, rootful podman', () => {
   it('the minimal configuration builds and boots: PASS', async () => {
     const tree = kernelTree('7.2');
     const out = scratch('kbc-boot-72-');
-    const c = await runMake('podman', tree, ['CONTAINER=korg-gcc', `O=${out}`, `KCONFIG_ALLCONFIG=${FRAGMENT_X86}`, 'allnoconfig']);
+    const c = await runMake('podman', tree, ['CONTAINER=korg-gcc:12', `O=${out}`, `KCONFIG_ALLCONFIG=${FRAGMENT_X86}`, 'allnoconfig']);
     expect(c.exitCode, c.stderr).toBe(0);
-    const r = await runMake('podman', tree, ['CONTAINER=korg-gcc', `BOOT_CONTAINER=${QEMU_X86}`, `O=${out}`, '-j2', 'bzImage', 'boot']);
+    const r = await runMake('podman', tree, ['CONTAINER=korg-gcc:12', `BOOT_CONTAINER=${QEMU_X86}`, `O=${out}`, '-j2', 'bzImage', 'boot']);
     console.log(`7.2 x86_64: bzImage+boot ${r.ms} ms; ${summary(r.stderr)}`);
     expect(r.exitCode, r.stderr).toBe(0);
     expect(summary(r.stderr)).toMatch(/boot PASS: guest command exited 0 \(x86_64, /);
@@ -183,11 +180,11 @@ describe('x86_64, linux 7.2, rootful podman', () => {
   });
 });
 
-describe('arm64 (cross-built in korg-gcc-arm64), linux 6.1, rootful podman', () => {
+describe('arm64 (cross-built in korg-gcc:12-arm64), linux 6.1, rootful podman', () => {
   it('the minimal configuration builds and boots under qemu-system-aarch64 virt: PASS', async () => {
     const tree = kernelTree('6.1');
     const out = process.env.KBC_BOOT_BUILD_DIR_ARM64 ?? scratch('kbc-boot-arm64-');
-    const cross = ['CONTAINER=korg-gcc-arm64', 'ARCH=arm64', 'CROSS_COMPILE=aarch64-linux-gnu-', `O=${out}`];
+    const cross = ['CONTAINER=korg-gcc:12-arm64', 'ARCH=arm64', 'CROSS_COMPILE=aarch64-linux-gnu-', `O=${out}`];
     const c = await runMake('podman', tree, [...cross, `KCONFIG_ALLCONFIG=${FRAGMENT_ARM64}`, 'allnoconfig']);
     expect(c.exitCode, c.stderr).toBe(0);
     const r = await runMake('podman', tree, [...cross, `BOOT_CONTAINER=${QEMU_ARM64}`, '-j2', 'Image', 'boot']);

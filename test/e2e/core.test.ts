@@ -30,7 +30,7 @@ import {
 import { builtElsewhere, sharedBuild, sharedCopy, tinyBzImage61, type SharedBuild } from './shared-builds.js';
 
 const TREE = kernelTree('6.1');
-const IMAGE = 'korg-gcc';
+const IMAGE = 'korg-gcc:12';
 // What make 4.3/4.4 print when a jobserver is lost or mangled across the boundary.
 const JOBSERVER_WARNING = /forced in submake|invalid --jobserver-auth|jobserver unavailable|resetting jobserver mode/;
 const BANNER = (kind: EngineKind, image = IMAGE) => banner(kind, image);
@@ -83,7 +83,7 @@ beforeAll(async () => {
 afterAll(async () => {
   const left = (await Promise.all(ENGINE_KINDS.map((kind) => containersMounting(kind, [...scratch, ...sharedOuts])))).flat();
   for (const dir of scratch) fs.rmSync(dir, { recursive: true, force: true });
-  if (figures.length > 0) console.log(['core.test.ts figures (linux 6.1, image korg-gcc):', ...figures].join('\n  '));
+  if (figures.length > 0) console.log(['core.test.ts figures (linux 6.1, image korg-gcc:12):', ...figures].join('\n  '));
   expect(left, 'containers left behind').toEqual([]);
 });
 
@@ -368,7 +368,7 @@ describe('quick checks (no kernel build): rootful podman unless named', () => {
     expect(String(pasted.stdout)).toBe(`${version}\n`);
   });
 
-  it('-s silences the "  PODMAN  korg-gcc" line (and only adds it without -s)', async () => {
+  it('-s silences the "  PODMAN  korg-gcc:12" line (and only adds it without -s)', async () => {
     const out = tmpDir();
     const native = await nativeMake(TREE, ['-s', `O=${out}`, 'kernelversion']);
     const silent = await runMake(kind, TREE, ['-s', `CONTAINER=${IMAGE}`, `O=${out}`, 'kernelversion']);

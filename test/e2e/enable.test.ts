@@ -21,7 +21,7 @@ import {
 } from './support.js';
 
 const PRISTINE = kernelTree('6.1');
-const IMAGE = 'korg-gcc';
+const IMAGE = 'korg-gcc:12';
 const CLI = () => path.join(runnerBinDir(), 'kbuild-container');
 
 let overlay: Overlay;
@@ -88,7 +88,7 @@ describe('kbuild-container enable on a 6.1 tree (overlay copy)', () => {
     enabledView = await contents(tree);
   });
 
-  it('with CONTAINER set, make CONTAINER=korg-gcc O=... tinyconfig works with no -f', async () => {
+  it('with CONTAINER set, make CONTAINER=korg-gcc:12 O=... tinyconfig works with no -f', async () => {
     const out = tmpDir();
     const r = await runMake('podman', tree, [`CONTAINER=${IMAGE}`, `O=${out}`, 'tinyconfig'], { fragment: false });
     figures.push(`enabled tree, CONTAINER=${IMAGE} O=... tinyconfig: ${(r.ms / 1000).toFixed(1)} s`);

@@ -36,9 +36,9 @@ import {
 } from './support.js';
 
 const KERNEL = '6.1';
-const IMAGE = 'korg-gcc';
+const IMAGE = 'korg-gcc:12';
 const ENGINES: EngineKind[] = ['podman', 'docker'];
-const CLANGD_IMAGE = 'korg-clang-trixie';
+const CLANGD_IMAGE = 'korg-clang:18';
 // What VS Code's Makefile Tools runs to discover targets and compile commands.
 const MAKEFILE_TOOLS_ARGS = ['--dry-run', '--always-make', '--keep-going', '--print-directory'];
 // GNU make prints every recipe line under -n, even '@' ones, and still runs a
@@ -201,7 +201,7 @@ describe('compile_commands.json, from a tinyconfig build', () => {
   });
 
   it('clangd takes it as is: the entry is found and every header resolves', async () => {
-    // clangd is not on the host: run clangd 19 from korg-clang-trixie with only the
+    // clangd is not on the host: run clangd 19 from korg-clang:18 with only the
     // tree and O= mounted, read-only, at their host paths, so it sees what a host clangd sees.
     const file = path.join(tree, 'init/main.c');
     const r = await execa(

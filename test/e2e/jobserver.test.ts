@@ -108,11 +108,11 @@ const FLAG_CASES: FlagCase[] = [
   { name: '-j2, make 4.3 (pipe), docker', kind: 'docker', args: ['-j2'], note: 'fallback' },
   { name: '-j2, make 4.4 (FIFO)', make: MAKE44, args: ['-j2'], note: 'fifo' },
   { name: '-j2 --jobserver-style=pipe, make 4.4', make: MAKE44, args: ['-j2', '--jobserver-style=pipe'], note: 'pipe' },
-  { name: '-j3, make 4.4 (FIFO), make 4.4 inside', make: MAKE44, args: ['-j3'], image: 'korg-gcc-trixie', note: 'fifo' },
+  { name: '-j3, make 4.4 (FIFO), make 4.4 inside', make: MAKE44, args: ['-j3'], image: 'korg-gcc:14', note: 'fifo' },
 ];
 
 describe('each way of asking for jobs runs as many at once as native make', () => {
-  it.each(FLAG_CASES)('$name', async ({ kind = 'podman', make = 'make', args, env = {}, image = 'korg-gcc', note }) => {
+  it.each(FLAG_CASES)('$name', async ({ kind = 'podman', make = 'make', args, env = {}, image = 'korg-gcc:12', note }) => {
     const dir = scratchFor(kind, 'kbc-js-flags-');
     fs.writeFileSync(path.join(dir, 'Makefile'), jobsMakefile(6, 0.5));
 
@@ -142,11 +142,11 @@ interface SharedCase {
 }
 
 const SHARED_CASES: SharedCase[] = [
-  { name: 'podman, make 4.3: the pipe goes in', kind: 'podman', make: 'make', images: ['korg-gcc', 'korg-gcc'], note: 'pipe', shared: true },
-  { name: 'rootless podman, make 4.3: the pipe goes in', kind: 'rootless', make: 'make', images: ['korg-gcc', 'korg-gcc'], note: 'pipe', shared: true },
-  { name: 'podman, make 4.4: the FIFO goes in (make 4.4 and 4.3 inside)', kind: 'podman', make: MAKE44, images: ['korg-gcc-trixie', 'korg-gcc'], note: 'fifo', shared: true },
-  { name: 'docker, make 4.4: the FIFO goes in (make 4.3 and 4.4 inside)', kind: 'docker', make: MAKE44, images: ['korg-gcc', 'korg-gcc-trixie'], note: 'fifo', shared: true },
-  { name: 'docker, make 4.3: no pipe, each container runs its own pool', kind: 'docker', make: 'make', images: ['korg-gcc', 'korg-gcc'], note: 'fallback', shared: false },
+  { name: 'podman, make 4.3: the pipe goes in', kind: 'podman', make: 'make', images: ['korg-gcc:12', 'korg-gcc:12'], note: 'pipe', shared: true },
+  { name: 'rootless podman, make 4.3: the pipe goes in', kind: 'rootless', make: 'make', images: ['korg-gcc:12', 'korg-gcc:12'], note: 'pipe', shared: true },
+  { name: 'podman, make 4.4: the FIFO goes in (make 4.4 and 4.3 inside)', kind: 'podman', make: MAKE44, images: ['korg-gcc:14', 'korg-gcc:12'], note: 'fifo', shared: true },
+  { name: 'docker, make 4.4: the FIFO goes in (make 4.3 and 4.4 inside)', kind: 'docker', make: MAKE44, images: ['korg-gcc:12', 'korg-gcc:14'], note: 'fifo', shared: true },
+  { name: 'docker, make 4.3: no pipe, each container runs its own pool', kind: 'docker', make: 'make', images: ['korg-gcc:12', 'korg-gcc:12'], note: 'fallback', shared: false },
 ];
 
 /** A parent Makefile whose two jobs each run a container build (`+$(MAKE) -f Makefile.container ...`). */
@@ -229,7 +229,7 @@ async function sampleWhile(handle: MakeHandle, dirs: string[], windowMs?: number
   return { result, interrupted, sampled: summarise(samples, Date.now() - start) };
 }
 
-async function configure(kind: EngineKind, tree: string, dir: string, image = 'korg-gcc'): Promise<void> {
+async function configure(kind: EngineKind, tree: string, dir: string, image = 'korg-gcc:12'): Promise<void> {
   const r = await runMake(kind, tree, [`CONTAINER=${image}`, `O=${dir}`, 'tinyconfig']);
   expect(r.exitCode, r.stderr).toBe(0);
 }
@@ -240,7 +240,7 @@ describe('real kernel builds (linux 6.1 tinyconfig bzImage)', () => {
     await configure('podman', TREE61, dir);
 
     // -j1 for a while, in a directory of its own (then dropped).
-    const one = await sampleWhile(startMake('podman', TREE61, ['CONTAINER=korg-gcc', `O=${dir}`, '-j1', 'bzImage']), [dir], 20_000);
+    const one = await sampleWhile(startMake('podman', TREE61, ['CONTAINER=korg-gcc:12', `O=${dir}`, '-j1', 'bzImage']), [dir], 20_000);
     figures.push(describeSample('podman -j1 (first 20 s)', one.sampled));
     expect(one.interrupted, 'the -j1 build ended within 20 s').toBe(true);
     expect(one.sampled.max).toBe(1);
@@ -290,7 +290,7 @@ describe('real kernel builds (linux 6.1 tinyconfig bzImage)', () => {
     // make's slots, natively too, and not counted) working in either O= dir.
     it('podman (pipe passed in): never more than 2 compilers of both builds together', async () => {
       const parent = scratchFor('podman', 'kbc-js-parent-');
-      fs.writeFileSync(path.join(parent, 'Makefile'), parentMakefile('podman', [c1, c2].map((dir) => ({ dir: TREE61, image: 'korg-gcc', args: [`O=${dir}`, 'bzImage'] }))));
+      fs.writeFileSync(path.join(parent, 'Makefile'), parentMakefile('podman', [c1, c2].map((dir) => ({ dir: TREE61, image: 'korg-gcc:12', args: [`O=${dir}`, 'bzImage'] }))));
       const run = await sampleWhile(startMake('podman', parent, ['-j2'], { fragment: false }), [c1, c2], 30_000);
       figures.push(describeSample('two podman builds under one make -j2, shared pipe (first 30 s)', run.sampled));
       expect(run.interrupted).toBe(true);
@@ -301,7 +301,7 @@ describe('real kernel builds (linux 6.1 tinyconfig bzImage)', () => {
 
     it('docker (no pipe): V=1 says each container runs its own pool, and together they exceed 2', async () => {
       const parent = scratchFor('docker', 'kbc-js-parent-');
-      fs.writeFileSync(path.join(parent, 'Makefile'), parentMakefile('docker', [c1, c2].map((dir) => ({ dir: TREE61, image: 'korg-gcc', args: [`O=${dir}`, 'bzImage'] }))));
+      fs.writeFileSync(path.join(parent, 'Makefile'), parentMakefile('docker', [c1, c2].map((dir) => ({ dir: TREE61, image: 'korg-gcc:12', args: [`O=${dir}`, 'bzImage'] }))));
       const run = await sampleWhile(startMake('docker', parent, ['-j2', 'V=1'], { fragment: false }), [c1, c2], 30_000);
       figures.push(describeSample('two docker builds under one make -j2, own pools (first 30 s)', run.sampled));
       expect(run.interrupted).toBe(true);
@@ -311,19 +311,19 @@ describe('real kernel builds (linux 6.1 tinyconfig bzImage)', () => {
       await expectNoContainers('docker', [c1, c2]);
     }, 300_000);
 
-    it('make 4.4 (FIFO) with make 4.4 (linux 6.12, korg-gcc-trixie) and make 4.3 (linux 6.1, korg-gcc) inside: no warning, at most 2', async () => {
+    it('make 4.4 (FIFO) with make 4.4 (linux 6.12, korg-gcc:14) and make 4.3 (linux 6.1, korg-gcc:12) inside: no warning, at most 2', async () => {
       const f1 = scratchFor('podman', 'kbc-js-fifo-');
-      await configure('podman', TREE612, f1, 'korg-gcc-trixie');
+      await configure('podman', TREE612, f1, 'korg-gcc:14');
       const parent = scratchFor('podman', 'kbc-js-parent-');
       fs.writeFileSync(
         path.join(parent, 'Makefile'),
         parentMakefile('podman', [
-          { dir: TREE612, image: 'korg-gcc-trixie', args: [`O=${f1}`, 'bzImage'] },
-          { dir: TREE61, image: 'korg-gcc', args: [`O=${c1}`, 'bzImage'] },
+          { dir: TREE612, image: 'korg-gcc:14', args: [`O=${f1}`, 'bzImage'] },
+          { dir: TREE61, image: 'korg-gcc:12', args: [`O=${c1}`, 'bzImage'] },
         ]),
       );
       const run = await sampleWhile(startMake('podman', parent, ['-j2'], { fragment: false, make: MAKE44 }), [f1, c1], 30_000);
-      figures.push(describeSample('make 4.4 -j2 over korg-gcc-trixie (6.12) + korg-gcc (6.1), shared FIFO (first 30 s)', run.sampled));
+      figures.push(describeSample('make 4.4 -j2 over korg-gcc:14 (6.12) + korg-gcc:12 (6.1), shared FIFO (first 30 s)', run.sampled));
       expect(run.interrupted).toBe(true);
       expect(run.result.stdout + run.result.stderr).not.toMatch(WARNING);
       expect(run.sampled.max).toBeLessThanOrEqual(2);

@@ -45,10 +45,10 @@ interface Toolchain {
 }
 
 const TOOLCHAINS: Record<ToolchainName, Toolchain> = {
-  gcc: { image: 'korg-gcc', vars: [], goal: 'bzImage', artefact: 'arch/x86/boot/bzImage', bootImage: 'x86 bzImage', config: [/^CONFIG_CC_IS_GCC=y$/m, /^CONFIG_X86=y$/m] },
-  clang: { image: 'korg-clang', vars: ['LLVM=1'], goal: 'bzImage', artefact: 'arch/x86/boot/bzImage', bootImage: 'x86 bzImage', config: [/^CONFIG_CC_IS_CLANG=y$/m, /^CONFIG_LD_IS_LLD=y$/m] },
+  gcc: { image: 'korg-gcc:12', vars: [], goal: 'bzImage', artefact: 'arch/x86/boot/bzImage', bootImage: 'x86 bzImage', config: [/^CONFIG_CC_IS_GCC=y$/m, /^CONFIG_X86=y$/m] },
+  clang: { image: 'korg-clang:14', vars: ['LLVM=1'], goal: 'bzImage', artefact: 'arch/x86/boot/bzImage', bootImage: 'x86 bzImage', config: [/^CONFIG_CC_IS_CLANG=y$/m, /^CONFIG_LD_IS_LLD=y$/m] },
   arm64: {
-    image: 'korg-gcc-arm64',
+    image: 'korg-gcc:12-arm64',
     vars: ['ARCH=arm64', 'CROSS_COMPILE=aarch64-linux-gnu-'],
     goal: 'Image',
     artefact: 'arch/arm64/boot/Image',
@@ -81,8 +81,8 @@ const CELLS: Cell[] = [
   { kernel: '6.12', toolchain: 'clang', engine: 'podman', vars: ['ARCH=x86_64'], config: /^CONFIG_X86_64=y$/m },
   { kernel: '6.12', toolchain: 'arm64', engine: 'docker' },
   { kernel: '7.2', toolchain: 'gcc', engine: 'docker', modules: true },
-  // 7.2 wants LLVM >= 17.0.1 (scripts/min-tool-version.sh); bookworm's korg-clang has 14.
-  { kernel: '7.2', toolchain: 'clang', engine: 'podman', image: 'korg-clang-trixie' },
+  // 7.2 wants LLVM >= 17.0.1 (scripts/min-tool-version.sh); bookworm's korg-clang:14 has 14.
+  { kernel: '7.2', toolchain: 'clang', engine: 'podman', image: 'korg-clang:18' },
   { kernel: '7.2', toolchain: 'arm64', engine: 'docker' },
 ];
 // The cheapest cell (plain tinyconfig, one GCC, no compression of a cross

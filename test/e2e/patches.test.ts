@@ -1,7 +1,7 @@
 // The RFC series in patches/, for real: `git am` onto a git repository of
 // Debian's linux-source-7.2 tree (an overlay, so the pristine tree is never
 // written), checkpatch, native builds before and after it, and
-// `make CONTAINER=korg-gcc bzImage modules` through it with no -f, on rootful
+// `make CONTAINER=korg-gcc:12 bzImage modules` through it with no -f, on rootful
 // Podman. Then whether it also applies to 6.12, reported.
 //
 // The repository holds only the files the series touches (a real git am on
@@ -133,7 +133,7 @@ describe('patches/ on linux 7.2', () => {
       for (const [args, env] of [
         [[], {}],
         [['CONTAINER='], {}],
-        [[], { CONTAINER: 'korg-gcc' }],
+        [[], { CONTAINER: 'korg-gcc:12' }],
       ] as const) {
         const dry = await nativeMake(tree, [`O=${dirs.native}`, '-n', ...args, 'bzImage'], env);
         expect(dry.exitCode, dry.stderr).toBe(0);
@@ -142,25 +142,25 @@ describe('patches/ on linux 7.2', () => {
     });
   });
 
-  it('make CONTAINER=korg-gcc bzImage modules works with no -f, with O= and KBUILD_OUTPUT, and from the output directory', async () => {
+  it('make CONTAINER=korg-gcc:12 bzImage modules works with no -f, with O= and KBUILD_OUTPUT, and from the output directory', async () => {
     const out = dirs.out;
-    const config = await timed('container tinyconfig', () => runMake('podman', tree, ['CONTAINER=korg-gcc', `O=${out}`, 'tinyconfig'], { fragment: false }));
+    const config = await timed('container tinyconfig', () => runMake('podman', tree, ['CONTAINER=korg-gcc:12', `O=${out}`, 'tinyconfig'], { fragment: false }));
     expect(config.exitCode, config.stderr).toBe(0);
-    expect(config.stderr.split('\n')).toContain(banner('podman', 'korg-gcc'));
+    expect(config.stderr.split('\n')).toContain(banner('podman', 'korg-gcc:12'));
 
     // A module, so that `modules` builds something: DUMMY_IRQ is one of the few tristates tinyconfig offers.
     await execa(path.join(tree, 'scripts/config'), ['--file', path.join(out, '.config'), '-e', 'MODULES', '-m', 'DUMMY_IRQ']);
     const build = await timed('container bzImage modules', () =>
-      runMake('podman', tree, ['CONTAINER=korg-gcc', '-j2', 'olddefconfig', 'bzImage', 'modules'], { fragment: false, env: { KBUILD_OUTPUT: out } }),
+      runMake('podman', tree, ['CONTAINER=korg-gcc:12', '-j2', 'olddefconfig', 'bzImage', 'modules'], { fragment: false, env: { KBUILD_OUTPUT: out } }),
     );
     expect(build.exitCode, build.stderr).toBe(0);
-    expect(build.stderr.split('\n')).toContain(banner('podman', 'korg-gcc'));
+    expect(build.stderr.split('\n')).toContain(banner('podman', 'korg-gcc:12'));
     expect(fs.readFileSync(path.join(out, '.config'), 'utf8')).toMatch(/^CONFIG_DUMMY_IRQ=m$/m);
     expect(fs.statSync(path.join(out, 'arch/x86/boot/bzImage')).size).toBeGreaterThan(100_000);
     expect(fs.existsSync(path.join(out, 'drivers/misc/dummy-irq.ko'))).toBe(true);
     expect(build.stdout).toMatch(/Kernel: arch\/x86\/boot\/bzImage is ready/);
 
-    const release = await runMake('podman', out, ['CONTAINER=korg-gcc', 'kernelrelease'], { fragment: false });
+    const release = await runMake('podman', out, ['CONTAINER=korg-gcc:12', 'kernelrelease'], { fragment: false });
     expect(release.exitCode, release.stderr).toBe(0);
     expect(release.stdout.trim()).toMatch(/^7\.2\.\d+/);
 
@@ -170,12 +170,12 @@ describe('patches/ on linux 7.2', () => {
 
   it('a team .container.toml: make CONTAINER=@trixie takes image and env_file from the profile', async () => {
     const toml = path.join(tree, '.container.toml');
-    fs.writeFileSync(toml, '[DEFAULT]\nimage = "korg-gcc"\n\n[trixie]\nimage = "korg-gcc-trixie"\nenv_file = "trixie.env"\n');
+    fs.writeFileSync(toml, '[DEFAULT]\nimage = "korg-gcc:12"\n\n[trixie]\nimage = "korg-gcc:14"\nenv_file = "trixie.env"\n');
     fs.writeFileSync(path.join(tree, 'trixie.env'), '# the profile names its own .config\nKCONFIG_CONFIG=config.trixie\n');
     try {
       const r = await timed('container tinyconfig @trixie', () => runMake('podman', tree, ['CONTAINER=@trixie', `O=${dirs.profile}`, 'tinyconfig'], { fragment: false }));
       expect(r.exitCode, r.stderr).toBe(0);
-      expect(r.stderr.split('\n')).toContain(banner('podman', 'korg-gcc-trixie'));
+      expect(r.stderr.split('\n')).toContain(banner('podman', 'korg-gcc:14'));
       // KCONFIG_CONFIG came from the env file; the compiler that configured it is trixie's GCC 14.
       expect(fs.existsSync(path.join(dirs.profile, '.config'))).toBe(false);
       expect(fs.readFileSync(path.join(dirs.profile, 'config.trixie'), 'utf8')).toMatch(/^CONFIG_CC_VERSION_TEXT="gcc \(Debian 14\./m);
@@ -198,7 +198,7 @@ describe('patches/ on linux 7.2', () => {
     const bin = systemPathWithout(['kbuild-container'], dirs.bin);
     expect(fs.readdirSync(bin)).toContain('make');
     expect(fs.existsSync(path.join(bin, 'kbuild-container'))).toBe(false);
-    const r = await runMake('podman', tree, ['CONTAINER=korg-gcc', `O=${dirs.profile}`, 'bzImage'], { fragment: false, env: { PATH: bin } });
+    const r = await runMake('podman', tree, ['CONTAINER=korg-gcc:12', `O=${dirs.profile}`, 'bzImage'], { fragment: false, env: { PATH: bin } });
     expect(r.exitCode).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/^\S+\/scripts\/Makefile\.container:\d+: \*\*\* CONTAINER builds need kbuild-container: install it \(npm install -g kbuild-container\)/);

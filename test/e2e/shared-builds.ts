@@ -4,7 +4,7 @@
 // the real engine, its compile jobs sampled on the host), and records every
 // step's result; later files get the same O= dir and the same results. One
 // tinyconfig bzImage takes about 100 s of both cores here: core, matrix and
-// jobserver used to build the same linux 6.1 × korg-gcc one up to three times.
+// jobserver used to build the same linux 6.1 × korg-gcc:12 one up to three times.
 //
 // The O= dir is shared: a test that changes it works on sharedCopy().
 import crypto from 'node:crypto';
@@ -48,7 +48,8 @@ function notRun(why: string): MakeResult {
 function keyOf(spec: BuildSpec): string {
   const extra = [...(spec.vars ?? []), '|', ...(spec.configEdits ?? [])];
   const hash = crypto.createHash('sha1').update(JSON.stringify(extra)).digest('hex').slice(0, 10);
-  return `linux-${spec.kernel}_${spec.image}_${spec.engine}_${spec.goal}_${hash}`;
+  // No ':' (an image tag's) in a path: it cannot be mounted into a container.
+  return `linux-${spec.kernel}_${spec.image.replaceAll(':', '-')}_${spec.engine}_${spec.goal}_${hash}`;
 }
 
 async function build(spec: BuildSpec, out: string): Promise<Omit<SharedBuild, 'spec' | 'out' | 'builtBy'>> {
@@ -124,7 +125,7 @@ export async function sharedCopy(shared: SharedBuild, prefix: string): Promise<s
 
 /** linux 6.1 tinyconfig bzImage with korg-gcc: core.test.ts checks it on every engine, jobserver.test.ts samples it, matrix.test.ts's rootless cell is it. */
 export function tinyBzImage61(engine: EngineKind): BuildSpec {
-  return { kernel: '6.1', image: 'korg-gcc', engine, goal: 'bzImage' };
+  return { kernel: '6.1', image: 'korg-gcc:12', engine, goal: 'bzImage' };
 }
 
 /** "  (built by FILE)" when another file made the build: figures say whose time they show. */

@@ -36,7 +36,7 @@ import {
 afterEach(stopRunningMakes, 30_000);
 
 const TREE = kernelTree('6.1');
-const IMAGE = 'korg-gcc';
+const IMAGE = 'korg-gcc:12';
 const POLL_MS = 20;
 
 interface Scenario {

@@ -17,7 +17,7 @@ export const ENGINE_KINDS: EngineKind[] = ['podman', 'rootless', 'docker'];
 /** The label on every container the runner starts; its value is the run id. */
 export const RUN_LABEL = 'io.kbuild-container.run';
 
-/** The runner's one stderr line naming engine and image ("  PODMAN  korg-gcc"), which -s silences. */
+/** The runner's one stderr line naming engine and image ("  PODMAN  korg-gcc:12"), which -s silences. */
 export function banner(kind: EngineKind, image: string): string {
   return `  ${runtimeOf(kind).toUpperCase().padEnd(7)} ${image}`;
 }

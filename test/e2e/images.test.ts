@@ -1,0 +1,316 @@
+// Issue 12, the kernel.org toolchain image family, built for real with the
+// Debian source under a test PREFIX (never touching the images other tests
+// use): the exact BUILD/TAG lines and tag set, a no-op second run, one changed
+// line rebuilding only its image, a tinyconfig kernel through each image
+// (gcc x86_64, gcc arm64 cross, clang LLVM=1), menuconfig through a real pty,
+// and the on-demand path of `make CONTAINER=...` (built then run, two makes
+// build once, CONTAINER_BUILD=never, Ctrl-C leaves nothing).
+// Base: PREFIX debian-base:SUITE, tagged from the set-up's korg-debian-base
+// (scripts/build-images.sh) or, without it, KBC_TEST_BASE (+ DEBIAN_MIRROR).
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { execa } from 'execa';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { kernelTree, removeScratch, REPO, runMake, scratchDir, startMake, stopRunningMakes, waitFor } from './support.js';
+
+const PREFIX = 'kbce2e-';
+const IMAGES = path.join(REPO, 'images');
+const STATE = fs.mkdtempSync(path.join(os.tmpdir(), 'kbc-e2e-images-state-'));
+const ENV = { STATE_DIR: STATE, CONTAINER_IMAGES_PREFIX: PREFIX, XDG_CACHE_HOME: STATE, ...(process.env.DEBIAN_MIRROR ? { DEBIAN_MIRROR: process.env.DEBIAN_MIRROR } : {}) };
+const figures: string[] = [];
+
+async function podman(...args: string[]) {
+  return execa('podman', args, { reject: false });
+}
+async function familyTags(): Promise<string[]> {
+  const r = await podman('images', '--format', '{{.Repository}}:{{.Tag}}');
+  return r.stdout.split('\n').map((l) => l.replace(/^localhost\//, '')).filter((l) => l.startsWith(PREFIX) && !l.startsWith(`${PREFIX}debian-base`)).sort();
+}
+async function family(args: string[], dir = IMAGES) {
+  const start = Date.now();
+  const r = await execa('make', ['-C', dir, '--no-print-directory', `PREFIX=${PREFIX}`, 'SOURCE=debian', 'CONTAINER_RUNTIME=podman', ...args], { reject: false, env: ENV, all: true });
+  return { ...r, lines: String(r.all ?? '').split('\n').filter((l) => /^ {2}[A-Z]+ +/.test(l)), ms: Date.now() - start };
+}
+async function removeFamilyImages(): Promise<void> {
+  const tags = await familyTags();
+  if (tags.length > 0) await podman('rmi', '--force', ...tags);
+}
+
+beforeAll(async () => {
+  await removeFamilyImages();
+  const base = `${PREFIX}debian-base:trixie`;
+  const from = (await podman('image', 'exists', 'korg-debian-base:trixie')).exitCode === 0 ? 'korg-debian-base:trixie' : process.env.KBC_TEST_BASE;
+  if (!from) throw new Error('no korg-debian-base:trixie (run scripts/build-images.sh) and no KBC_TEST_BASE');
+  await execa('podman', ['tag', from, base]);
+});
+
+afterEach(stopRunningMakes);
+
+afterAll(async () => {
+  await removeFamilyImages();
+  await podman('rmi', `${PREFIX}debian-base:trixie`);
+  removeScratch(STATE);
+  if (figures.length > 0) console.log(['images.test.ts figures:', ...figures].join('\n  '));
+});
+
+describe('make -C images (Debian source)', () => {
+  it('builds the default set with the exact BUILD/TAG lines and tags, labelled with source and version', async () => {
+    const r = await family([]);
+    expect(r.exitCode, r.all).toBe(0);
+    expect(r.lines).toEqual([
+      `  BUILD   ${PREFIX}toolchain-base`,
+      `  BUILD   ${PREFIX}gcc:14.2-x86-x86`,
+      `  TAG     ${PREFIX}gcc:14`,
+      `  TAG     ${PREFIX}gcc`,
+      `  BUILD   ${PREFIX}gcc:14.2-x86-arm64`,
+      `  TAG     ${PREFIX}gcc:14-arm64`,
+      `  TAG     ${PREFIX}gcc:arm64`,
+      `  BUILD   ${PREFIX}clang:18.1.8-x86`,
+      `  TAG     ${PREFIX}clang:18`,
+      `  TAG     ${PREFIX}clang`,
+    ]);
+    expect(await familyTags()).toEqual(
+      ['clang:latest', 'clang:18', 'clang:18.1.8-x86', 'gcc:latest', 'gcc:14', 'gcc:14-arm64', 'gcc:14.2-x86-arm64', 'gcc:14.2-x86-x86', 'gcc:arm64', 'toolchain-base:latest'].map((t) => PREFIX + t).sort(),
+    );
+    const labels = JSON.parse((await podman('image', 'inspect', '--format', '{{json .Config.Labels}}', `${PREFIX}gcc:14-arm64`)).stdout) as Record<string, string>;
+    expect(labels).toMatchObject({ 'org.kernel.toolchain.source': 'debian', 'org.kernel.toolchain.version': '14.2.0', 'org.kernel.toolchain.target': 'arm64', 'org.opencontainers.image.version': '14.2.0' });
+    figures.push(`default set from nothing (base + 3 compilers): ${(r.ms / 1000).toFixed(0)} s`);
+    for (const t of ['toolchain-base', 'gcc:14.2-x86-x86', 'gcc:14.2-x86-arm64', 'clang:18.1.8-x86'])
+      figures.push(`${t}: ${(await podman('image', 'inspect', '--format', '{{.Size}}', PREFIX + t)).stdout.trim()} bytes`);
+  });
+
+  it('a second run builds nothing', async () => {
+    const r = await family([]);
+    expect(r.exitCode, r.all).toBe(0);
+    expect(r.lines).toEqual([]);
+    figures.push(`no-op second run: ${r.ms} ms`);
+  });
+
+  it('one changed line rebuilds that image only', async () => {
+    const copy = fs.mkdtempSync(path.join(os.tmpdir(), 'kbc-e2e-images-copy-'));
+    try {
+      fs.cpSync(IMAGES, copy, { recursive: true, preserveTimestamps: true });
+      const conf = path.join(copy, 'family.conf');
+      // The same packages in another order: a different recipe, the same compiler.
+      fs.writeFileSync(conf, fs.readFileSync(conf, 'utf8').replace('clang-18,lld-18,llvm-18,clangd-18  llvm/files/llvm-18.1.8-x86_64', 'lld-18,clang-18,llvm-18,clangd-18  llvm/files/llvm-18.1.8-x86_64'));
+      const r = await family([], copy);
+      expect(r.exitCode, r.all).toBe(0);
+      expect(r.lines).toEqual([`  BUILD   ${PREFIX}clang:18.1.8-x86`, `  TAG     ${PREFIX}clang:18`, `  TAG     ${PREFIX}clang`]);
+      const again = await family([], IMAGES);
+      expect(again.lines).toEqual([`  BUILD   ${PREFIX}clang:18.1.8-x86`, `  TAG     ${PREFIX}clang:18`, `  TAG     ${PREFIX}clang`]);
+    } finally {
+      removeScratch(copy);
+    }
+  });
+
+  it.each([
+    ['unknown image', ['IMAGES=gcc:99'], /unknown image 'gcc:99'/],
+    ['bad PREFIX', ['PREFIX=Bad/'], /PREFIX 'Bad\/' is not a valid image reference prefix/],
+    ['bad SOURCE', ['SOURCE=gentoo'], /SOURCE 'gentoo' is not debian, kernel.org or auto/],
+  ])('%s: one line, non-zero, store untouched', async (_what, args, message) => {
+    const before = await familyTags();
+    const r = await family(args);
+    expect(r.exitCode).not.toBe(0);
+    expect(String(r.all).trim().split('\n')).toHaveLength(1);
+    expect(r.all).toMatch(message);
+    expect(await familyTags()).toEqual(before);
+  });
+});
+
+describe('kernels through the family images (make CONTAINER=...)', () => {
+  it.each([
+    // gcc x86_64: the on-demand test below builds its bzImage (one kernel less for CI).
+    { image: 'gcc:arm64', kernel: '6.1', vars: ['ARCH=arm64'], goal: 'Image', artefact: 'arch/arm64/boot/Image', config: /^CONFIG_GCC_VERSION=140200$/m },
+    { image: 'clang', kernel: '7.2', vars: ['LLVM=1'], goal: 'bzImage', artefact: 'arch/x86/boot/bzImage', config: /^CONFIG_CLANG_VERSION=180108$/m },
+  ])('$image: tinyconfig $goal of linux $kernel', async ({ image, kernel, vars, goal, artefact, config }) => {
+    const out = scratchDir('podman');
+    try {
+      const r = await runMake('podman', kernelTree(kernel), [`CONTAINER=${PREFIX}${image}`, `O=${out}`, ...vars, '-j2', 'tinyconfig', goal], { env: ENV });
+      expect(r.exitCode, r.stderr.slice(-3000)).toBe(0);
+      expect(fs.existsSync(path.join(out, artefact))).toBe(true);
+      expect(fs.readFileSync(path.join(out, '.config'), 'utf8')).toMatch(config);
+      figures.push(`${image} tinyconfig ${goal} (linux ${kernel}): ${(r.ms / 1000).toFixed(0)} s`);
+    } finally {
+      removeScratch(out);
+    }
+  });
+
+  it('menuconfig draws through a real pty, a keystroke changes an option, the saved .config has it', async () => {
+    const out = scratchDir('podman');
+    const session = `kbc-e2e-images-${process.pid}`;
+    try {
+      expect((await runMake('podman', kernelTree('6.1'), [`CONTAINER=${PREFIX}gcc`, `O=${out}`, 'tinyconfig'], { env: ENV })).exitCode).toBe(0);
+      expect(fs.readFileSync(path.join(out, '.config'), 'utf8')).toMatch(/^# CONFIG_64BIT is not set$/m);
+      const cmd = `cd ${kernelTree('6.1')} && PATH=${path.join(os.tmpdir(), 'kbc-e2e-bin')}:$PATH STATE_DIR=${STATE} make -f ${path.join(REPO, 'make', 'Makefile.container')} CONTAINER_RUNTIME=podman CONTAINER=${PREFIX}gcc O=${out} menuconfig; echo EXIT=$? > ${out}/exit`;
+      await execa('tmux', ['new-session', '-d', '-s', session, '-x', '120', '-y', '40', cmd]);
+      const screen = async () => (await execa('tmux', ['capture-pane', '-p', '-t', session], { reject: false })).stdout;
+      expect(await waitFor(async () => (await screen()).includes('64-bit kernel'), 120_000), await screen()).toBeDefined();
+      // "64-bit kernel" is the first entry: 'y' selects it; then Esc Esc to leave, Enter to save.
+      await execa('tmux', ['send-keys', '-t', session, 'y']);
+      await new Promise((r) => setTimeout(r, 1000));
+      await execa('tmux', ['send-keys', '-t', session, 'Escape']);
+      await new Promise((r) => setTimeout(r, 300));
+      await execa('tmux', ['send-keys', '-t', session, 'Escape']);
+      expect(await waitFor(async () => /save your new configuration/i.test(await screen()), 30_000), await screen()).toBeDefined();
+      await execa('tmux', ['send-keys', '-t', session, 'Enter']);
+      expect(await waitFor(async () => fs.existsSync(path.join(out, 'exit')), 60_000)).toBeDefined();
+      expect(fs.readFileSync(path.join(out, 'exit'), 'utf8')).toBe('EXIT=0\n');
+      expect(fs.readFileSync(path.join(out, '.config'), 'utf8')).toMatch(/^CONFIG_64BIT=y$/m);
+    } finally {
+      await execa('tmux', ['kill-session', '-t', session], { reject: false });
+      removeScratch(out);
+    }
+  });
+});
+
+describe('the kernel.org source, from a local mirror made of Debian\'s GCC 14 (scripts/make-korg-mirror.sh)', () => {
+  const mirror = path.join(STATE, 'mirror');
+  const KPREFIX = 'kbce2ek-';
+  const korg = (prefix: string, state: string, args: string[]) =>
+    execa('make', ['-C', IMAGES, '--no-print-directory', `PREFIX=${prefix}`, 'SOURCE=kernel.org', 'CONTAINER_RUNTIME=podman', ...args], { reject: false, env: { ...ENV, STATE_DIR: state }, all: true });
+  const tagsOf = async (prefix: string) => (await podman('images', '--format', '{{.Repository}}:{{.Tag}}')).stdout.split('\n').map((l) => l.replace(/^localhost\//, '')).filter((l) => l.startsWith(prefix) && !l.includes('debian-base'));
+  let server: ReturnType<typeof execa> | undefined;
+
+  beforeAll(async () => {
+    await execa('bash', [path.join(REPO, 'scripts', 'make-korg-mirror.sh'), mirror, `${PREFIX}gcc:14:x86_64`, `${PREFIX}gcc:14-arm64:aarch64`]);
+    for (const p of [KPREFIX, 'kbce2ekbad-']) await execa('podman', ['tag', `${PREFIX}debian-base:trixie`, `${p}debian-base:trixie`]);
+  });
+  afterAll(async () => {
+    server?.kill();
+    for (const p of [KPREFIX, 'kbce2ekbad-']) {
+      const tags = await tagsOf(p);
+      if (tags.length > 0) await podman('rmi', '--force', ...tags);
+      await podman('rmi', `${p}debian-base:trixie`);
+    }
+  });
+
+  it('a directory mirror: fetched, checked, built, labelled; a tinyconfig bzImage through it', async () => {
+    const r = await korg(KPREFIX, path.join(STATE, 'k-dir'), [`KORG_MIRROR=${mirror}`, 'IMAGES=gcc:14']);
+    expect(r.exitCode, r.all).toBe(0);
+    expect(String(r.all).split('\n').filter((l) => /^ {2}[A-Z]/.test(l))).toEqual([
+      '  FETCH   crosstool/files/bin/x86_64/14.2.0/x86_64-gcc-14.2.0-nolibc-x86_64-linux.tar.xz',
+      `  BUILD   ${KPREFIX}toolchain-base`,
+      `  BUILD   ${KPREFIX}gcc:14.2-x86-x86`,
+      `  TAG     ${KPREFIX}gcc:14`,
+      `  TAG     ${KPREFIX}gcc`,
+    ]);
+    const labels = JSON.parse((await podman('image', 'inspect', '--format', '{{json .Config.Labels}}', `${KPREFIX}gcc:14`)).stdout) as Record<string, string>;
+    expect(labels).toMatchObject({ 'org.kernel.toolchain.source': 'kernel.org', 'org.kernel.toolchain.tarball': 'crosstool/files/bin/x86_64/14.2.0/x86_64-gcc-14.2.0-nolibc-x86_64-linux.tar.xz' });
+    const out = scratchDir('podman');
+    try {
+      const k = await runMake('podman', kernelTree('6.1'), [`CONTAINER=${KPREFIX}gcc`, `O=${out}`, '-j2', 'tinyconfig', 'bzImage'], { env: ENV });
+      expect(k.exitCode, k.stderr.slice(-3000)).toBe(0);
+      expect(fs.existsSync(path.join(out, 'arch/x86/boot/bzImage'))).toBe(true);
+      // Built by the relocated x86_64-linux-gcc, not the image's Debian gcc.
+      expect(fs.readFileSync(path.join(out, '.config'), 'utf8')).toMatch(/^CONFIG_CC_VERSION_TEXT="x86_64-linux-gcc .*14\.2\.0"$/m);
+    } finally {
+      removeScratch(out);
+    }
+  });
+
+  it('the same mirror over http on 127.0.0.1: the arm64 image, a tinyconfig Image through it', async () => {
+    server = execa('python3', ['-u', '-m', 'http.server', '--bind', '127.0.0.1', '0', '--directory', mirror], { reject: false, all: true, buffer: false });
+    let port = '';
+    server.all?.on('data', (d: Buffer) => (port ||= /port (\d+)/.exec(d.toString())?.[1] ?? ''));
+    expect(await waitFor(async () => port !== '', 20_000)).toBeDefined();
+    const r = await korg(KPREFIX, path.join(STATE, 'k-http'), [`KORG_MIRROR=http://127.0.0.1:${port}`, 'IMAGES=gcc:arm64']);
+    server.kill();
+    expect(r.exitCode, r.all).toBe(0);
+    expect(r.all).toMatch(/^ {2}FETCH {3}crosstool\/files\/bin\/x86_64\/14.2.0\/x86_64-gcc-14.2.0-nolibc-aarch64-linux.tar.xz$/m);
+    expect(r.all).toMatch(new RegExp(`^  BUILD   ${KPREFIX}gcc:14.2-x86-arm64$`, 'm'));
+    const out = scratchDir('podman');
+    try {
+      const k = await runMake('podman', kernelTree('6.1'), [`CONTAINER=${KPREFIX}gcc:arm64`, 'ARCH=arm64', `O=${out}`, '-j2', 'tinyconfig', 'Image'], { env: ENV });
+      expect(k.exitCode, k.stderr.slice(-3000)).toBe(0);
+      expect(fs.existsSync(path.join(out, 'arch/arm64/boot/Image'))).toBe(true);
+      expect(fs.readFileSync(path.join(out, '.config'), 'utf8')).toMatch(/^CONFIG_CC_VERSION_TEXT="aarch64-linux-gcc .*14\.2\.0"$/m);
+    } finally {
+      removeScratch(out);
+    }
+  });
+
+  it('a tarball altered by one byte is refused: one line naming it, nothing built or tagged', async () => {
+    const bad = path.join(STATE, 'mirror-bad');
+    fs.cpSync(mirror, bad, { recursive: true });
+    const file = path.join(bad, 'crosstool/files/bin/x86_64/14.2.0/x86_64-gcc-14.2.0-nolibc-x86_64-linux.tar.xz');
+    const bytes = fs.readFileSync(file);
+    bytes[Math.floor(bytes.length / 2)]! ^= 0x01;
+    fs.writeFileSync(file, bytes);
+    const r = await korg('kbce2ekbad-', path.join(STATE, 'k-bad'), [`KORG_MIRROR=${bad}`, 'IMAGES=gcc:14']);
+    expect(r.exitCode).not.toBe(0);
+    expect(String(r.all).split('\n').filter((l) => /^ {2}(FAIL|BUILD|TAG)/.test(l))).toEqual(['  FAIL    checksum mismatch: x86_64-gcc-14.2.0-nolibc-x86_64-linux.tar.xz (not in or not matching sha256sums.asc)']);
+    expect(await tagsOf('kbce2ekbad-')).toEqual([]);
+    expect(fs.existsSync(path.join(STATE, 'k-bad', 'korg', 'crosstool/files/bin/x86_64/14.2.0/x86_64-gcc-14.2.0-nolibc-x86_64-linux.tar.xz'))).toBe(false);
+  });
+});
+
+describe('on demand: make CONTAINER=<family name> when the store lacks it', () => {
+  const image = `${PREFIX}gcc:14`;
+  const lock = path.join(STATE, 'kbuild-container', 'images-podman.lock');
+  const removeGcc = async () => {
+    await podman('rmi', '--force', `${PREFIX}gcc:14.2-x86-x86`, `${PREFIX}gcc:14`, `${PREFIX}gcc`);
+    expect((await podman('image', 'exists', image)).exitCode).toBe(1);
+  };
+
+  it('CONTAINER_BUILD=never: the one-line not-found error with the command that would build it', async () => {
+    await removeGcc();
+    const out = scratchDir('podman');
+    try {
+      const r = await runMake('podman', kernelTree('6.1'), [`CONTAINER=${image}`, `O=${out}`, 'CONTAINER_BUILD=never', 'tinyconfig'], { env: ENV });
+      expect(r.exitCode).not.toBe(0);
+      const mine = r.stderr.split('\n').filter((l) => l.startsWith('kbuild-container'));
+      expect(mine).toHaveLength(1);
+      expect(mine[0]).toMatch(new RegExp(`image '${image}' not found in podman's local store; CONTAINER_BUILD=never, so not built \\(make -C \\S+/images PREFIX=${PREFIX} IMAGES=gcc:14 CONTAINER_RUNTIME=podman would\\)`));
+      expect(await familyTags()).not.toContain(image);
+    } finally {
+      removeScratch(out);
+    }
+  });
+
+  it('two makes at once: the image is built once, then both kernels', async () => {
+    await removeGcc();
+    const outs = [scratchDir('podman'), scratchDir('podman')];
+    try {
+      // One builds a bzImage, the other only configures (one kernel build is enough for CI).
+      const runs = [
+        startMake('podman', kernelTree('6.1'), [`CONTAINER=${image}`, `O=${outs[0]}`, '-j2', 'tinyconfig', 'bzImage'], { env: ENV }),
+        startMake('podman', kernelTree('6.1'), [`CONTAINER=${image}`, `O=${outs[1]}`, 'tinyconfig'], { env: ENV }),
+      ];
+      const results = await Promise.all(runs.map((r) => r.result));
+      for (const r of results) expect(r.exitCode, r.stderr.slice(-3000)).toBe(0);
+      const builds = results.flatMap((r) => r.stderr.split('\n')).filter((l) => l.startsWith('  BUILD   '));
+      expect(builds).toEqual([`  BUILD   ${PREFIX}gcc:14.2-x86-x86`]);
+      expect(fs.existsSync(path.join(outs[0]!, 'arch/x86/boot/bzImage'))).toBe(true);
+      for (const o of outs) expect(fs.readFileSync(path.join(o, '.config'), 'utf8')).toMatch(/^CONFIG_GCC_VERSION=140200$/m);
+      figures.push(`on demand: image + tinyconfig bzImage (two makes at once): ${(Math.max(...results.map((r) => r.ms)) / 1000).toFixed(0)} s`);
+    } finally {
+      outs.forEach(removeScratch);
+    }
+  });
+
+  it('Ctrl-C during the image build leaves no container, no dangling tag, no held lock', async () => {
+    await removeGcc();
+    const out = scratchDir('podman');
+    // Build containers of this family only (others' builds may come and go meanwhile).
+    const ours = async () => (await podman('ps', '-a', '--external', '--format', '{{.Names}} {{.Image}}')).stdout.split('\n').filter((l) => l.includes(PREFIX));
+    const before = await ours();
+    try {
+      const run = startMake('podman', kernelTree('6.1'), [`CONTAINER=${image}`, `O=${out}`, 'tinyconfig'], { env: ENV });
+      expect(await waitFor(async () => run.stderr().includes('  BUILD   '), 120_000)).toBeDefined();
+      await new Promise((r) => setTimeout(r, 3000));
+      process.kill(-run.pid, 'SIGINT');
+      const r = await run.result;
+      expect(r.exitCode).not.toBe(0);
+      expect(await waitFor(async () => (await ours()).length === before.length, 10_000), (await ours()).join('\n')).toBeDefined();
+      const dangling = (await podman('images', '--filter', 'dangling=true', '--format', '{{.ID}}')).stdout.split('\n').filter(Boolean);
+      for (const id of dangling)
+        expect((await podman('image', 'inspect', '--format', '{{index .Config.Labels "org.opencontainers.image.title"}}', id)).stdout).not.toContain(PREFIX);
+      expect(await familyTags()).not.toContain(`${PREFIX}gcc:14.2-x86-x86`);
+      expect((await execa('flock', ['-n', lock, 'true'], { reject: false })).exitCode).toBe(0);
+      expect(fs.existsSync(path.join(STATE, 'stamp', 'gcc_14.2-x86-x86'))).toBe(false);
+    } finally {
+      removeScratch(out);
+    }
+  });
+});
