@@ -54,7 +54,8 @@ export function bareFromDryRun(printed: string, image: string, jobs = 0): { pref
   if (!words.every((w): w is string => typeof w === 'string')) throw new Error(`unexpected dry-run output: ${printed}`);
   const at = words.indexOf(WRAPPER_SCRIPT);
   if (at < 3 || words[at - 3] !== image || words[at - 2] !== 'sh' || words[at - 1] !== '-c') throw new Error(`no wrapper in the dry-run output: ${printed}`);
-  const inner = words.slice(at + 4).filter((w) => !w.startsWith('--jobserver-'));
+  // After the script: its $0, the start marker, the jobserver FIFO and the Makefile to check (plan-run.ts).
+  const inner = words.slice(at + 5).filter((w) => !w.startsWith('--jobserver-'));
   if (jobs && !inner.some((w) => /^-j/.test(w))) inner.splice(1, 0, `-j${jobs}`);
   // No descriptors are handed in: the bare make runs its own jobs.
   const prefix = words.slice(0, at - 2).filter((w) => !w.startsWith('--preserve-fds'));
