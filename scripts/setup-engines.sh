@@ -48,9 +48,13 @@ changed() { changes+=("$*"); }
 # --------------------------------------------------------------------------
 # 1. Debian packages (only when something is missing)
 # --------------------------------------------------------------------------
+# tmux drives menuconfig through a real terminal; docker-registry (the OCI
+# distribution registry, bound to 127.0.0.1 by the tests that start it) and dma
+# (a local MTA behind /usr/sbin/sendmail, delivering to /var/mail) serve the
+# push hook's tests.
 packages=(podman runc uidmap slirp4netns fuse-overlayfs docker.io debootstrap
           catatonit tini hyperfine make gcc bc flex bison libelf-dev
-          libssl-dev cpio kmod xz-utils)
+          libssl-dev cpio kmod xz-utils git tmux docker-registry dma)
 
 # One dpkg-query for all (0.04 s; one per package took 0.9 s).
 installed=" $(dpkg-query -W -f='${db:Status-Abbrev} ${Package}\n' "${packages[@]}" 2>/dev/null |

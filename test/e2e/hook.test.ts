@@ -13,11 +13,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRegistry, type Registry } from './registry.js';
 import { kernelTree, removeScratch, REPO, runMake, scratchDir, waitFor } from './support.js';
 
-// One small image of the family keeps the builds short: the test set-up built
-// it already in this store, so a push reuses its cached layers and only the
-// revision label is new.
+// One small image of the family keeps the builds short, under a prefix of the
+// test's own (the other tests' korg- images stay as they are); its base is the
+// set-up's debootstrap of bookworm, and most layers come from the engine's cache.
+const PREFIX = 'kbchook-';
 const IMAGE = 'gcc:12';
-const NAME = 'korg-gcc';
+const NAME = `${PREFIX}gcc`;
 const TAGS = ['12', '12.2-x86-x86'];
 const NAMESPACE = 'kernel';
 const CLI = path.join(REPO, 'dist', 'kbuild-container.cjs');
@@ -82,7 +83,8 @@ beforeAll(async () => {
   git(work, 'add', '-A');
   git(work, 'commit', '-qm', 'images: the kbuild-container family');
   git(work, 'push', '-q', 'origin', 'main');
-  const install = await execa(process.execPath, [CLI, 'hook', 'install', bare, '--registry', `${registry.host}/${NAMESPACE}`, '--plain-http', '--mail-to', 'root', '--image', IMAGE], {
+  await execa('podman', ['tag', 'korg-debian-base:bookworm', `${PREFIX}debian-base:bookworm`]);
+  const install = await execa(process.execPath, [CLI, 'hook', 'install', bare, '--registry', `${registry.host}/${NAMESPACE}`, '--plain-http', '--mail-to', 'root', '--prefix', PREFIX, '--image', IMAGE], {
     reject: false,
   });
   expect(install.stderr).toBe(`kbuild-container: wrote ${bare}/hooks/post-receive`);
@@ -90,6 +92,9 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await registry?.stop();
+  const { stdout } = await execa('podman', ['images', '--format', '{{.Repository}}:{{.Tag}}'], { reject: false });
+  const ours = String(stdout).split('\n').map((l) => l.replace(/^localhost\//, '')).filter((l) => l.startsWith(PREFIX));
+  if (ours.length > 0) await execa('podman', ['rmi', '--force', ...ours], { reject: false });
   if (root) removeScratch(root);
   if (figures.length > 0) console.log(['hook.test.ts figures:', ...figures].join('\n  '));
 });
