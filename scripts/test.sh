@@ -34,6 +34,9 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
 fi
 [ -n "$unit" ] || npm run --silent build
 
+step "format and lint (biome)"
+npm run --silent lint
+
 step "tests"
 report=$(mktemp --suffix=.json)
 trap 'rm -f "$report"' EXIT

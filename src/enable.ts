@@ -15,15 +15,7 @@ export function fragmentPath(): string {
 
 /** The GNUmakefile text: the kernel's Makefile unchanged unless CONTAINER is set. */
 export function gnumakefileText(fragment: string): string {
-  return [
-    `${MARK} (undo with: kbuild-container disable)`,
-    'ifeq ($(CONTAINER),)',
-    'include Makefile',
-    'else',
-    `include ${fragment}`,
-    'endif',
-    '',
-  ].join('\n');
+  return [`${MARK} (undo with: kbuild-container disable)`, 'ifeq ($(CONTAINER),)', 'include Makefile', 'else', `include ${fragment}`, 'endif', ''].join('\n');
 }
 
 /** Write the GNUmakefile into a kernel tree and hide it from git. */

@@ -14,7 +14,9 @@ export function planInvocation(inv: Invocation, options: { create: boolean }): {
   const { engine, path: enginePath } = findEngine(inv.container.runtime);
   const tree = findTreeAndCreateOutputDirs(inv, options);
   // Unique, not secret: Math.random spares loading node:crypto on every make (a few ms).
-  const runId = `${process.pid.toString(36)}-${Math.floor(Math.random() * 2 ** 32).toString(16).padStart(8, '0')}`;
+  const runId = `${process.pid.toString(36)}-${Math.floor(Math.random() * 2 ** 32)
+    .toString(16)
+    .padStart(8, '0')}`;
   return { plan: planRun({ invocation: inv, engine, enginePath, host: hostFacts(), tree, runId, makefile: visibleMakefile(tree) }), engine };
 }
 

@@ -42,14 +42,16 @@ async function main(opts: Options, b: Bench): Promise<number> {
     await b.figure('upstream-fail', 'scripts/container with rootful podman', () => upstreamCannot(b, 'podman', 'podman (rootful)'));
   }
   if (P.has('full')) await b.figure('full', 'full builds', () => fullBuilds(b));
-  if (P.has('overhead')) for (const [k, e] of compared) await b.figure(k.startsWith('up') ? 'upstream-overhead' : 'overhead', `wrapper overhead ${k}`, () => overhead(b, k, e));
+  if (P.has('overhead'))
+    for (const [k, e] of compared) await b.figure(k.startsWith('up') ? 'upstream-overhead' : 'overhead', `wrapper overhead ${k}`, () => overhead(b, k, e));
   if (P.has('noop')) for (const [k, e] of compared) await b.figure(k.startsWith('up') ? 'upstream-noop' : 'noop', `no-op rebuild ${k}`, () => noop(b, k, e));
   if (P.has('memory')) for (const [, e] of kindsOurs) await b.figure('memory', `runner memory ${e}`, () => memoryShort(b, e));
   if (P.has('breakdown')) {
     await b.figure('breakdown', 'start-up: node alone, the runner bundled and not', () => startup(b));
     for (const [, e] of kindsOurs) await b.figure('breakdown', `overhead breakdown ${e}`, () => timeline(b, e));
   }
-  if (P.has('stop')) for (const [k, e] of compared) await b.figure(k.startsWith('up') ? 'upstream-stop' : 'stop', `stop latency ${k}`, () => stopLatency(b, k, e));
+  if (P.has('stop'))
+    for (const [k, e] of compared) await b.figure(k.startsWith('up') ? 'upstream-stop' : 'stop', `stop latency ${k}`, () => stopLatency(b, k, e));
 
   const machine: MachineReport = {
     waitForQuiet: quiet,

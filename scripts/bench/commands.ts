@@ -65,7 +65,9 @@ export function bareFromDryRun(printed: string, image: string, jobs = 0): { pref
 /** The bare engine command of one run numbered `n`: a fresh name, and our label renamed so nobody's leak check counts it. */
 export function bareArgv(b: Bench, { prefix, inner }: { prefix: string[]; inner: string[] }, n: number | string): [string, string[]] {
   const name = b.containerName(n);
-  const args = prefix.slice(1).map((w) => (w.startsWith('--name=') ? `--name=${name}` : w.startsWith(`--label=${RUN_LABEL}=`) ? `--label=io.kbuild-container.bench=${n}` : w));
+  const args = prefix
+    .slice(1)
+    .map((w) => (w.startsWith('--name=') ? `--name=${name}` : w.startsWith(`--label=${RUN_LABEL}=`) ? `--label=io.kbuild-container.bench=${n}` : w));
   return [prefix[0], [...args, ...inner]];
 }
 
@@ -89,7 +91,19 @@ export const UPSTREAM_PYTHON = '/usr/bin/python3';
 export const upstreamO = (name: string): string => `.kbc-bench/${name}`;
 
 export function upstreamArgs(b: Bench, engine: string, { o, goals, jobs = 0 }: BuildSpec, verbose = false): string[] {
-  return [path.join(b.tree, 'scripts/container'), ...(verbose ? ['-v'] : []), '-r', engine, '-i', b.cfg.image, '--', 'make', ...jobsArg(jobs), `O=${o}`, ...goals];
+  return [
+    path.join(b.tree, 'scripts/container'),
+    ...(verbose ? ['-v'] : []),
+    '-r',
+    engine,
+    '-i',
+    b.cfg.image,
+    '--',
+    'make',
+    ...jobsArg(jobs),
+    `O=${o}`,
+    ...goals,
+  ];
 }
 
 export const upstream =
@@ -102,7 +116,10 @@ export async function upstreamBare(b: Bench, engine: string, spec: BuildSpec): P
   const r = await runOk(UPSTREAM_PYTHON, upstreamArgs(b, engine, spec, true), { cwd: b.tree, env: b.env });
   const line = r.stderr.split('\n').find((l) => l.includes('command: '));
   if (!line) throw new Error(`scripts/container -v printed no command: ${lastLines(r.stderr, 4)}`);
-  const words = line.slice(line.indexOf('command: ') + 9).trim().split(' '); // it joins with spaces, unquoted
+  const words = line
+    .slice(line.indexOf('command: ') + 9)
+    .trim()
+    .split(' '); // it joins with spaces, unquoted
   const file = which(words[0], b.env.PATH);
   if (!file) throw new Error(`scripts/container runs ${words[0]}, which is not on PATH`);
   return () => {

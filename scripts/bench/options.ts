@@ -78,6 +78,7 @@ export class OptionError extends Error {}
 
 /** Parse the command line; throws OptionError naming the option and value. */
 export function parseOptions(argv: string[], facts: OptionFacts): Options {
+  // biome-ignore lint/suspicious/noImplicitAnyLet: its type is parseArgs's, inferred from the options below
   let values;
   try {
     ({ values } = parseArgs({

@@ -39,7 +39,10 @@ export function listProcesses(): Proc[] {
 /** The argument vector, or [] once the process is gone. */
 export function cmdline(pid: number): string[] {
   try {
-    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter((w, i, a) => w !== '' || i < a.length - 1);
+    return fs
+      .readFileSync(`/proc/${pid}/cmdline`, 'utf8')
+      .split('\0')
+      .filter((w, i, a) => w !== '' || i < a.length - 1);
   } catch {
     return [];
   }

@@ -56,7 +56,9 @@ export function machineTable(machine: MachineReport, cpus: number): string {
     '|---|---|---|---|---|---|',
   ];
   for (const [p, r] of Object.entries(machine.phases)) {
-    lines.push(`| ${p} | ${r.seconds} | ${r.load1.median.toFixed(2)} (${r.load1.max.toFixed(2)}) | ${Math.round(r.cpuBusy.median * 100)}% | ${r.samplesWithForeignBuilds}/${r.samples} | ${r.foreignCc1Max} / ${r.foreignMakeMax} |`);
+    lines.push(
+      `| ${p} | ${r.seconds} | ${r.load1.median.toFixed(2)} (${r.load1.max.toFixed(2)}) | ${Math.round(r.cpuBusy.median * 100)}% | ${r.samplesWithForeignBuilds}/${r.samples} | ${r.foreignCc1Max} / ${r.foreignMakeMax} |`,
+    );
   }
   return lines.join('\n');
 }

@@ -35,7 +35,10 @@ export async function chooseAccel(
   const decided = decideAccel(setting, kvmDevice(), remembered);
   if (decided !== 'probe') return decided;
   const probe = await bootProbe('kvm');
-  const answer = 'verdict' in probe && probe.verdict.verdict === 'PASS' ? 'kvm' : `probe ${'verdict' in probe ? `${probe.verdict.verdict}: ${probe.verdict.reason}` : 'interrupted'}`;
+  const answer =
+    'verdict' in probe && probe.verdict.verdict === 'PASS'
+      ? 'kvm'
+      : `probe ${'verdict' in probe ? `${probe.verdict.verdict}: ${probe.verdict.reason}` : 'interrupted'}`;
   try {
     fs.mkdirSync(path.dirname(cache), { recursive: true });
     fs.writeFileSync(cache, answer + '\n');

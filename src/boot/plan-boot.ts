@@ -79,16 +79,27 @@ export function qemuArgs(arch: BootArch, p: { kernel: string; initramfs: string;
   return [
     spec.qemu,
     ...spec.machine,
-    '-accel', p.accel,
-    '-m', `${p.memoryMiB ?? 256}M`,
+    '-accel',
+    p.accel,
+    '-m',
+    `${p.memoryMiB ?? 256}M`,
     // Nothing but what we add: no NIC, no VGA, no user config; the monitor never mixes into the console.
-    '-nodefaults', '-no-user-config', '-display', 'none', '-monitor', 'none',
-    '-serial', 'stdio',
+    '-nodefaults',
+    '-no-user-config',
+    '-display',
+    'none',
+    '-monitor',
+    'none',
+    '-serial',
+    'stdio',
     // The kernel's reboot (our init's `reboot -f`) and panic=-1 end QEMU instead of restarting the guest.
     '-no-reboot',
-    '-kernel', p.kernel,
-    '-initrd', p.initramfs,
-    '-append', cmdline,
+    '-kernel',
+    p.kernel,
+    '-initrd',
+    p.initramfs,
+    '-append',
+    cmdline,
   ];
 }
 
@@ -173,7 +184,25 @@ export function planBoot(p: BootPlanInput): RunPlan {
   const qemu = qemuArgs(p.arch, { kernel: `${p.buildDir}/${spec.kernelImage}`, initramfs: `${GUEST_DIR}.cpio`, accel: p.accel, append: p.settings.append });
   const timeout = String(p.settings.timeoutSeconds);
   // The build wrapper's arguments: start marker, no jobserver FIFO, no Makefile to check.
-  args.push('sh', '-c', WRAPPER_SCRIPT, 'kbuild-container', startMarker, '', '', 'sh', '-c', BOOT_SCRIPT, 'kbuild-boot', p.workDir, timeout, p.quiet ? '1' : '', guestInit(p.nonce), p.settings.command, ...qemu);
+  args.push(
+    'sh',
+    '-c',
+    WRAPPER_SCRIPT,
+    'kbuild-container',
+    startMarker,
+    '',
+    '',
+    'sh',
+    '-c',
+    BOOT_SCRIPT,
+    'kbuild-boot',
+    p.workDir,
+    timeout,
+    p.quiet ? '1' : '',
+    guestInit(p.nonce),
+    p.settings.command,
+    ...qemu,
+  );
   return {
     file: p.enginePath,
     args,

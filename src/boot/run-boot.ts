@@ -40,13 +40,39 @@ export async function runWithBoot(inv: Invocation, stderr: NodeJS.WritableStream
   // A dry run prints the boot's engine command too (TCG: a probe would run something).
   if (inv.container.dryRun) {
     const workDir = path.join(os.tmpdir(), 'kbuild-container-boot-DRYRUN');
-    const plan = planBoot({ arch, engine, enginePath, host: hostFacts(), image, buildDir, workDir, settings, accel: 'tcg', nonce: 'NONCE', runId: 'dryrun', extraArgs: inv.container.args });
+    const plan = planBoot({
+      arch,
+      engine,
+      enginePath,
+      host: hostFacts(),
+      image,
+      buildDir,
+      workDir,
+      settings,
+      accel: 'tcg',
+      nonce: 'NONCE',
+      runId: 'dryrun',
+      extraArgs: inv.container.args,
+    });
     process.stdout.write(formatCommand(plan) + '\n');
     return { exitCode: 0 };
   }
 
   // 4. KVM when it works, else TCG, said on the banner line.
-  const accel = await chooseAccel(settings.accel, (probeAccel) => bootOnce({ inv, settings: { ...settings, command: 'true', timeoutSeconds: 15 }, arch, image, buildDir, engine, enginePath, accel: probeAccel, quiet: true, stderr }));
+  const accel = await chooseAccel(settings.accel, (probeAccel) =>
+    bootOnce({
+      inv,
+      settings: { ...settings, command: 'true', timeoutSeconds: 15 },
+      arch,
+      image,
+      buildDir,
+      engine,
+      enginePath,
+      accel: probeAccel,
+      quiet: true,
+      stderr,
+    }),
+  );
 
   // 5. The boot itself, and its verdict in one line.
   const started = Date.now();
@@ -66,7 +92,9 @@ function checkBootable(buildDir: string): BootArch {
   try {
     configText = fs.readFileSync(configFile, 'utf8');
   } catch {
-    throw new UserError(`${configFile}: no kernel configuration to boot; make one first, e.g. make CONTAINER=korg-gcc O=${buildDir} KCONFIG_ALLCONFIG=$(kbuild-container boot-config) allnoconfig`);
+    throw new UserError(
+      `${configFile}: no kernel configuration to boot; make one first, e.g. make CONTAINER=korg-gcc O=${buildDir} KCONFIG_ALLCONFIG=$(kbuild-container boot-config) allnoconfig`,
+    );
   }
   const config = parseKconfig(configText);
   const arch = archOfConfig(config);
@@ -85,7 +113,9 @@ function checkBootable(buildDir: string): BootArch {
     fs.closeSync(fd);
   } catch {
     const cross = arch === 'arm64' ? ' ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-' : '';
-    throw new UserError(`${kernel}: no kernel image; build it with make CONTAINER=${arch === 'arm64' ? 'korg-gcc-arm64' : 'korg-gcc'}${cross} O=${buildDir} ${spec.buildGoal}`);
+    throw new UserError(
+      `${kernel}: no kernel image; build it with make CONTAINER=${arch === 'arm64' ? 'korg-gcc-arm64' : 'korg-gcc'}${cross} O=${buildDir} ${spec.buildGoal}`,
+    );
   }
   const found = archOfKernelImage(head);
   if (found !== arch) throw new UserError(`${kernel}: is ${found ?? 'not a kernel image we know'}, but ${configFile} is ${arch}`);
@@ -118,7 +148,9 @@ async function bootOnce(p: BootOnceInput): Promise<{ verdict: BootVerdict } | { 
     const result = await superviseRun(plan, p.engine, p.image, { stderr: p.stderr });
     if (result.signal) return { interrupted: result };
     if (result.exitCode === SCRIPT_EXIT.noQemu || result.exitCode === SCRIPT_EXIT.noBusybox) {
-      throw new UserError(`image '${p.image}' has no ${BOOT_ARCHES[p.arch].qemu} or guest busybox: boot in a korg-qemu image (BOOT_CONTAINER=${BOOT_ARCHES[p.arch].bootImage})`);
+      throw new UserError(
+        `image '${p.image}' has no ${BOOT_ARCHES[p.arch].qemu} or guest busybox: boot in a korg-qemu image (BOOT_CONTAINER=${BOOT_ARCHES[p.arch].bootImage})`,
+      );
     }
     const console = readIfThere(path.join(workDir, 'console.log'));
     const timedOut = result.exitCode === SCRIPT_EXIT.timeout;

@@ -60,7 +60,7 @@ export function decideVerdict({ console: text, nonce, timedOut }: VerdictInput):
   }
 
   // 2. Our init's report, recognised only with this boot's nonce and only at a line start.
-  const marker = new RegExp(`^${RESULT_PREFIX} ${escape(nonce)} status=(\\d+)$`);
+  const marker = new RegExp(`^${RESULT_PREFIX} ${escapeRegExp(nonce)} status=(\\d+)$`);
   for (let i = 0; i < bare.length; i++) {
     const m = marker.exec(bare[i]);
     if (!m) continue;
@@ -73,7 +73,12 @@ export function decideVerdict({ console: text, nonce, timedOut }: VerdictInput):
   const tail = lines.filter((l) => l.trim() !== '').slice(-3);
   if (timedOut) return { verdict: 'TIMEOUT', reason: 'no result before BOOT_TIMEOUT', evidence: tail, exitCode: BOOT_EXIT.timeout };
   if (tail.length === 0) {
-    return { verdict: 'FAIL', reason: 'no console output (serial console not enabled, or the kernel stopped before it)', evidence: [], exitCode: BOOT_EXIT.kernelFailure };
+    return {
+      verdict: 'FAIL',
+      reason: 'no console output (serial console not enabled, or the kernel stopped before it)',
+      evidence: [],
+      exitCode: BOOT_EXIT.kernelFailure,
+    };
   }
   return { verdict: 'FAIL', reason: 'the guest stopped before the command finished', evidence: tail, exitCode: BOOT_EXIT.kernelFailure };
 }
@@ -82,6 +87,6 @@ function context(lines: string[], at: number, before = 0, after = 2): string[] {
   return lines.slice(Math.max(0, at - before), at + after + 1).filter((l) => l.trim() !== '');
 }
 
-function escape(text: string): string {
+function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

@@ -19,7 +19,13 @@ export type SetStatus = (status: number) => void;
 export type RegisterCommands = (program: Command, setStatus: SetStatus) => void;
 
 /** The families of subcommands, in the order --help lists them. */
-export const COMMAND_FAMILIES: readonly RegisterCommands[] = [registerBuildCommands, registerTreeCommands, registerImagesCommands, registerBootCommands, registerHookCommands];
+export const COMMAND_FAMILIES: readonly RegisterCommands[] = [
+  registerBuildCommands,
+  registerTreeCommands,
+  registerImagesCommands,
+  registerBootCommands,
+  registerHookCommands,
+];
 
 const VARIABLES = `
 Variables: CONTAINER, CONTAINER_RUNTIME, CONTAINER_ARGS, CONTAINER_ENV,

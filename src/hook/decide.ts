@@ -112,9 +112,7 @@ export function isOurHook(text: string): boolean {
 
 /** The queue after the worker claims `commit`: every other commit still queued is superseded by it. */
 export function supersede(records: BuildRecord[], commit: string): BuildRecord[] {
-  return records.map((r) =>
-    r.state === 'queued' && r.commit !== commit ? { ...r, state: 'superseded', reason: `superseded by ${commit.slice(0, 12)}` } : r,
-  );
+  return records.map((r) => (r.state === 'queued' && r.commit !== commit ? { ...r, state: 'superseded', reason: `superseded by ${commit.slice(0, 12)}` } : r));
 }
 
 /** Builds whose worker is gone (killed, or the machine rebooted) are failed, not building forever. */
@@ -181,6 +179,7 @@ export function tail(text: string, n: number): string {
 
 /** A mail address as `--mail-to` takes it: one plain address (or a local user), nothing a header could be smuggled in. */
 export function checkMailAddress(value: string): string {
-  if (!/^[A-Za-z0-9._%+-]+(?:@[A-Za-z0-9.-]+)?$/.test(value)) throw new UserError(`--mail-to '${value}': not a plain mail address (user@host, or a local user)`);
+  if (!/^[A-Za-z0-9._%+-]+(?:@[A-Za-z0-9.-]+)?$/.test(value))
+    throw new UserError(`--mail-to '${value}': not a plain mail address (user@host, or a local user)`);
   return value;
 }

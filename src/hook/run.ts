@@ -91,7 +91,8 @@ export async function installHook(repo: string, options: InstallOptions, runner:
   // 2. The registry: well-formed, http only on loopback when asked, and answering now.
   if (options.registry !== undefined) {
     const registry = parseRegistry(options.registry);
-    if (options.plainHttp && !registry.loopback) throw new UserError(`--plain-http is only for a registry on this machine (127.0.0.1, localhost), not ${registry.host}`);
+    if (options.plainHttp && !registry.loopback)
+      throw new UserError(`--plain-http is only for a registry on this machine (127.0.0.1, localhost), not ${registry.host}`);
     await checkRegistryAnswers(registry.host, options.plainHttp);
   } else if (options.plainHttp) {
     throw new UserError('--plain-http needs --registry');
@@ -134,7 +135,8 @@ export function uninstallHook(repo: string): string {
   if (!fs.existsSync(p.hook)) throw new UserError(`${abs} has no post-receive hook to uninstall`);
   if (!isOurHook(fs.readFileSync(p.hook, 'utf8'))) throw new UserError(`${p.hook} was not written by kbuild-container: leaving it alone`);
   const holder = lockHolder(p.lock);
-  if (holder && isAlive(holder.pid) && holder.bootId === bootId()) throw new UserError(`an image build is running (pid ${holder.pid}): wait for it, then uninstall`);
+  if (holder && isAlive(holder.pid) && holder.bootId === bootId())
+    throw new UserError(`an image build is running (pid ${holder.pid}): wait for it, then uninstall`);
   fs.rmSync(p.hook);
   fs.rmSync(p.dir, { recursive: true, force: true });
   return p.hook;
@@ -218,7 +220,12 @@ async function buildCommit(repo: string, config: HookConfig & { sendmail?: strin
   try {
     // 1. A clean checkout of the pushed commit, outside the repository.
     say(`kbuild-container: building ${commit} (${record.subject}) in ${checkout}`);
-    const unpack = await runLogged(['/bin/sh', '-c', 'git --git-dir="$1" archive --format=tar "$2" | tar -x -C "$3"', 'checkout', repo, commit, checkout], '/', log, p.lock);
+    const unpack = await runLogged(
+      ['/bin/sh', '-c', 'git --git-dir="$1" archive --format=tar "$2" | tar -x -C "$3"', 'checkout', repo, commit, checkout],
+      '/',
+      log,
+      p.lock,
+    );
     if (unpack !== 0) throw new Error(`cannot check out ${commit} (exit ${unpack})`);
     const dir = path.join(checkout, config.imagesDir);
     if (!fs.existsSync(path.join(dir, 'Makefile'))) throw new Error(`${config.imagesDir}/Makefile: not in commit ${commit.slice(0, 12)}`);
@@ -252,7 +259,8 @@ async function buildCommit(repo: string, config: HookConfig & { sendmail?: strin
 // first so podman/docker build remove their build containers, KILL after 10 s;
 // then the lifeline removes the worker's lock. dash's kill wants `-s SIG -- -PGID`
 // (`-SIG -- -PGID` is "Illegal number": measured).
-const STOP_GROUP = 'kill -s TERM -- "-$1" 2>/dev/null || exit 0; i=0; while kill -s 0 -- "-$1" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done; kill -s KILL -- "-$1" 2>/dev/null; exit 0';
+const STOP_GROUP =
+  'kill -s TERM -- "-$1" 2>/dev/null || exit 0; i=0; while kill -s 0 -- "-$1" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done; kill -s KILL -- "-$1" 2>/dev/null; exit 0';
 
 /** Run one step in a process group of its own, its output into the log, with the same lifeline builds have. */
 function runLogged(argv: string[], cwd: string, log: number, lockFile: string): Promise<number> {
@@ -402,6 +410,8 @@ async function checkRegistryAnswers(host: string, plainHttp: boolean): Promise<v
     if (res.status === 200 || res.status === 401) return;
     throw new Error(`HTTP ${res.status}`);
   } catch (err) {
-    throw new UserError(`registry ${host} does not answer at ${url}: ${(err as Error).cause ? ((err as Error).cause as Error).message : (err as Error).message}`);
+    throw new UserError(
+      `registry ${host} does not answer at ${url}: ${(err as Error).cause ? ((err as Error).cause as Error).message : (err as Error).message}`,
+    );
   }
 }

@@ -25,7 +25,18 @@ export function parseFamily(text: string): FamilyImage[] {
     if (line === '' || line.startsWith('#')) return;
     const f = line.split(/\s+/);
     if (f.length !== COLUMNS.length) throw new Error(`family.conf:${index + 1}: ${f.length} columns, ${COLUMNS.length} expected`);
-    const [kind, name, host, target, version, suite, debian, korg, tags, set] = f as [string, string, string, string, string, string, string, string, string, string];
+    const [kind, name, host, target, version, suite, debian, korg, tags, set] = f as [
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+    ];
     if (kind !== 'base' && kind !== 'gcc' && kind !== 'clang' && kind !== 'qemu') throw new Error(`family.conf:${index + 1}: unknown kind '${kind}'`);
     if (set !== 'default' && set !== 'extra') throw new Error(`family.conf:${index + 1}: set must be default or extra, not '${set}'`);
     const list = (v: string) => (v === '-' ? [] : v.split(','));
@@ -57,12 +68,13 @@ export function decideImage(reference: string, family: FamilyImage[], prefixes: 
     if (!withTag.startsWith(prefix)) continue;
     const rest = withTag.slice(prefix.length);
     const short = rest.endsWith(':latest') ? rest.slice(0, -':latest'.length) : rest;
-    const image = family.find((i) => i.host === host && i.kind !== 'base' && (i.name === rest || i.name === short || i.tags.includes(short) || i.tags.includes(rest)));
+    const image = family.find(
+      (i) => i.host === host && i.kind !== 'base' && (i.name === rest || i.name === short || i.tags.includes(short) || i.tags.includes(rest)),
+    );
     if (image) return { kind: 'member', image, prefix, name: short };
   }
   const first = reference.split('/')[0] ?? '';
-  if (reference.includes('/') && (first.includes('.') || first.includes(':')))
-    return { kind: 'registry', reference };
+  if (reference.includes('/') && (first.includes('.') || first.includes(':'))) return { kind: 'registry', reference };
   return { kind: 'other', reference };
 }
 

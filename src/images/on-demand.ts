@@ -49,7 +49,10 @@ export async function retryWithImage<T>(err: unknown, ctx: OnDemandContext, atte
  * the other interactive goals), where no "not found" can be caught: ask the
  * store first (one `image inspect`, nothing next to an interactive session).
  */
-export async function ensureImageFirst(ctx: OnDemandContext, explain: (stderr: string, image: string) => { message: string; hint?: string } | undefined): Promise<void> {
+export async function ensureImageFirst(
+  ctx: OnDemandContext,
+  explain: (stderr: string, image: string) => { message: string; hint?: string } | undefined,
+): Promise<void> {
   const probe = await runTool(ctx.enginePath, ['image', 'inspect', '--format', '{{.Id}}', ctx.image], { quiet: true, stderr: ctx.stderr });
   if (probe.code === 0) return;
   const explained = explain(probe.tail, ctx.image);
@@ -68,7 +71,8 @@ async function provideImage(ctx: OnDemandContext, notFound: UserError): Promise<
 
   if (decision.kind === 'other') throw notFound;
   if (decision.kind === 'registry') {
-    if (ctx.env.CONTAINER_PULL === 'never') throw new UserError(`${notFound.message.split(';')[0]}; CONTAINER_PULL=never, so not pulled (${ctx.engineName} pull ${ctx.image} would)`);
+    if (ctx.env.CONTAINER_PULL === 'never')
+      throw new UserError(`${notFound.message.split(';')[0]}; CONTAINER_PULL=never, so not pulled (${ctx.engineName} pull ${ctx.image} would)`);
     line('PULL', ctx.image);
     const status = await runTool(ctx.enginePath, ['pull', ...(ctx.verbose ? [] : ['--quiet']), ctx.image], { quiet: !ctx.verbose, stderr: ctx.stderr });
     if (status.code !== 0) throw new UserError(`cannot pull '${ctx.image}' (${ctx.engineName} pull exit ${status.code}):\n${status.tail}`);
@@ -95,8 +99,7 @@ export const DEFAULT_KORG_MIRROR = 'https://mirrors.edge.kernel.org/pub/tools';
 export async function chooseSource(env: NodeJS.ProcessEnv): Promise<{ source: 'debian' | 'kernel.org'; why: string }> {
   const forced = env.CONTAINER_IMAGES_SOURCE;
   if (forced === 'debian' || forced === 'kernel.org') return { source: forced, why: 'CONTAINER_IMAGES_SOURCE' };
-  if (forced !== undefined && forced !== '' && forced !== 'auto')
-    throw new UserError(`CONTAINER_IMAGES_SOURCE='${forced}' is not debian, kernel.org or auto`);
+  if (forced !== undefined && forced !== '' && forced !== 'auto') throw new UserError(`CONTAINER_IMAGES_SOURCE='${forced}' is not debian, kernel.org or auto`);
   const mirror = env.KORG_MIRROR || DEFAULT_KORG_MIRROR;
   if (!/^https?:\/\//.test(mirror)) return existsSync(mirror) ? { source: 'kernel.org', why: mirror } : { source: 'debian', why: `${mirror} does not exist` };
   try {

@@ -135,7 +135,9 @@ export function resolveProfile(config: ContainerConfig, profileName: string | un
     const where = at(config.file, owner.lines.env_file);
     if ('error' in content) throw new UserError(`${where}: env_file '${owner.envFile}' cannot be read: ${content.error}`);
     if ('outside' in content) {
-      throw new UserError(`${where}: env_file '${owner.envFile}' is ${content.outside}, outside the tree; only files under ${path.dirname(config.file)} are read`);
+      throw new UserError(
+        `${where}: env_file '${owner.envFile}' is ${content.outside}, outside the tree; only files under ${path.dirname(config.file)} are read`,
+      );
     }
     resolved.envFile = envFile;
     resolved.env = parseEnvFile(content.text, envFile);
@@ -315,7 +317,9 @@ function describe(value: TomlValue): string {
 
 function unknownProfile(config: ContainerConfig, name: string): UserError {
   const names = [...config.profiles.keys()];
-  const available = names.length ? `available: ${names.map((n) => PROFILE_PREFIX + n).join(', ')} (and ${PROFILE_PREFIX} for [${DEFAULT_SECTION}])` : `it has only [${DEFAULT_SECTION}], selected by ${PROFILE_PREFIX}`;
+  const available = names.length
+    ? `available: ${names.map((n) => PROFILE_PREFIX + n).join(', ')} (and ${PROFILE_PREFIX} for [${DEFAULT_SECTION}])`
+    : `it has only [${DEFAULT_SECTION}], selected by ${PROFILE_PREFIX}`;
   return new UserError(`${config.file}: no profile [${name}]; ${available}`);
 }
 

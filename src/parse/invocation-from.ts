@@ -29,9 +29,7 @@ export function invocationFromMake(env: NodeJS.ProcessEnv, cwd: string): Invocat
 
 /** Drop one single-letter option from make's flag words, also from clusters like `-kw`. */
 export function withoutLetter(flags: string[], letter: string): string[] {
-  return flags
-    .map((f) => (isLetterCluster(f) ? f.replaceAll(letter, '') : f))
-    .filter((f) => f !== '-');
+  return flags.map((f) => (isLetterCluster(f) ? f.replaceAll(letter, '') : f)).filter((f) => f !== '-');
 }
 
 /** The invocation a make-style argument list describes (`kbuild-container run|plan ARGS`). */

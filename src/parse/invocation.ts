@@ -79,9 +79,7 @@ export function buildInvocation(input: InvocationInput): Invocation {
 
   const outputDir = resolve(cmdline.get('O') ?? cmdline.get('KBUILD_OUTPUT') ?? input.env.KBUILD_OUTPUT);
   const extModDir = resolve(cmdline.get('M') ?? cmdline.get('KBUILD_EXTMOD') ?? input.env.KBUILD_EXTMOD);
-  const installDirs = INSTALL_DIR_VARIABLES
-    .map((name) => resolve(setting(name)))
-    .filter((p): p is string => p !== undefined);
+  const installDirs = INSTALL_DIR_VARIABLES.map((name) => resolve(setting(name))).filter((p): p is string => p !== undefined);
 
   const extraNames = (setting('CONTAINER_ENV') ?? '').split(/\s+/).filter(Boolean);
   for (const name of extraNames) {

@@ -2,13 +2,56 @@
 
 /** Variables Kbuild reads from the environment; they pass by name when set. */
 export const KBUILD_ENV_NAMES: ReadonlySet<string> = new Set([
-  'ARCH', 'SUBARCH', 'SRCARCH', 'CROSS_COMPILE', 'LLVM', 'LLVM_IAS',
-  'CC', 'HOSTCC', 'HOSTCXX', 'CXX', 'CPP', 'LD', 'HOSTLD', 'AS', 'AR', 'HOSTAR', 'NM', 'STRIP',
-  'OBJCOPY', 'OBJDUMP', 'READELF', 'PAHOLE', 'RESOLVE_BTFIDS', 'RUSTC', 'BINDGEN', 'CLIPPY_DRIVER',
-  'KCFLAGS', 'KAFLAGS', 'KCPPFLAGS', 'KRUSTFLAGS', 'KLDFLAGS',
-  'HOSTCFLAGS', 'HOSTCXXFLAGS', 'HOSTLDFLAGS', 'HOSTLDLIBS', 'HOSTRUSTFLAGS', 'USERCFLAGS', 'USERLDFLAGS',
-  'INSTALL_PATH', 'INSTALL_MOD_PATH', 'INSTALL_MOD_STRIP', 'INSTALL_MOD_DIR', 'INSTALL_HDR_PATH', 'INSTALL_DTBS_PATH',
-  'LOCALVERSION', 'SOURCE_DATE_EPOCH', 'KDOCFLAGS', 'PYTHON3', 'CHECK', 'CHECKFLAGS',
+  'ARCH',
+  'SUBARCH',
+  'SRCARCH',
+  'CROSS_COMPILE',
+  'LLVM',
+  'LLVM_IAS',
+  'CC',
+  'HOSTCC',
+  'HOSTCXX',
+  'CXX',
+  'CPP',
+  'LD',
+  'HOSTLD',
+  'AS',
+  'AR',
+  'HOSTAR',
+  'NM',
+  'STRIP',
+  'OBJCOPY',
+  'OBJDUMP',
+  'READELF',
+  'PAHOLE',
+  'RESOLVE_BTFIDS',
+  'RUSTC',
+  'BINDGEN',
+  'CLIPPY_DRIVER',
+  'KCFLAGS',
+  'KAFLAGS',
+  'KCPPFLAGS',
+  'KRUSTFLAGS',
+  'KLDFLAGS',
+  'HOSTCFLAGS',
+  'HOSTCXXFLAGS',
+  'HOSTLDFLAGS',
+  'HOSTLDLIBS',
+  'HOSTRUSTFLAGS',
+  'USERCFLAGS',
+  'USERLDFLAGS',
+  'INSTALL_PATH',
+  'INSTALL_MOD_PATH',
+  'INSTALL_MOD_STRIP',
+  'INSTALL_MOD_DIR',
+  'INSTALL_HDR_PATH',
+  'INSTALL_DTBS_PATH',
+  'LOCALVERSION',
+  'SOURCE_DATE_EPOCH',
+  'KDOCFLAGS',
+  'PYTHON3',
+  'CHECK',
+  'CHECKFLAGS',
 ]);
 
 /** Destinations of Kbuild's install goals: the build writes there, so each is created and mounted. */
@@ -23,6 +66,4 @@ export function isContainerVariable(name: string): boolean {
 }
 
 /** Goals that talk to the user and get a terminal when there is one. */
-export const INTERACTIVE_GOALS: ReadonlySet<string> = new Set([
-  'config', 'oldconfig', 'menuconfig', 'nconfig', 'localmodconfig', 'localyesconfig',
-]);
+export const INTERACTIVE_GOALS: ReadonlySet<string> = new Set(['config', 'oldconfig', 'menuconfig', 'nconfig', 'localmodconfig', 'localyesconfig']);

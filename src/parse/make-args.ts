@@ -12,7 +12,18 @@ export interface ParsedMakeArgs extends ParsedMakeflags {
 
 // Letters that take an argument (joined or as the next word).
 const LETTERS_WITH_ARG = new Set(['C', 'f', 'I', 'l', 'o', 'W', 'j', 'O', 'E']);
-const LONG_WITH_ARG = new Set(['--directory', '--file', '--makefile', '--include-dir', '--old-file', '--what-if', '--assume-old', '--assume-new', '--new-file', '--eval']);
+const LONG_WITH_ARG = new Set([
+  '--directory',
+  '--file',
+  '--makefile',
+  '--include-dir',
+  '--old-file',
+  '--what-if',
+  '--assume-old',
+  '--assume-new',
+  '--new-file',
+  '--eval',
+]);
 // Options whose number is optional: `-j`, `-j 8`, `-l`, `-l 3`.
 const OPTIONAL_NUMBER = new Set(['j', 'l']);
 

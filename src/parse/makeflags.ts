@@ -3,14 +3,12 @@
 
 /** How the inner make should size its job pool. */
 export type Jobs =
-  | { kind: 'default' }             // no -j at all: one job, as make does
-  | { kind: 'unlimited' }           // bare -j
+  | { kind: 'default' } // no -j at all: one job, as make does
+  | { kind: 'unlimited' } // bare -j
   | { kind: 'count'; count: number };
 
 /** A parent jobserver the inner make could join. */
-export type Jobserver =
-  | { style: 'fifo'; path: string }
-  | { style: 'pipe'; readFd: number; writeFd: number };
+export type Jobserver = { style: 'fifo'; path: string } | { style: 'pipe'; readFd: number; writeFd: number };
 
 export interface Override {
   name: string;

@@ -55,8 +55,8 @@ export const RUN_LABEL = 'io.kbuild-container.run';
 
 /** One line for the wrapper to print ($t is the Makefile's path); the fix is Podman's, the usual case. */
 const MISSING_MAKEFILE =
-  'kbuild-container: $t exists on the host but not inside the container: the tree was mounted after the engine\'s namespace started ' +
-  '(rootless Podman, a host / that is not a shared mount); run \'podman system migrate\' and build again';
+  "kbuild-container: $t exists on the host but not inside the container: the tree was mounted after the engine's namespace started " +
+  "(rootless Podman, a host / that is not a shared mount); run 'podman system migrate' and build again";
 
 // Runs inside the container under the engine's init. It keeps the caller's
 // stdin, announces that the container started (so engine errors before it can

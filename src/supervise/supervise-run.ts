@@ -73,7 +73,10 @@ export async function superviseRun(plan: RunPlan, engine: Engine, image: string,
   if (exit.code === null) {
     if (stderrGate && !stderrGate.started) {
       // The engine client itself died (no container ran): say so, with what it printed.
-      throw new InfraError(`${engine.name} was killed by ${exit.signal} before the container started${lastLine(stderrGate.buffered(), ': ')}`, { command, signal: exit.signal ?? undefined });
+      throw new InfraError(`${engine.name} was killed by ${exit.signal} before the container started${lastLine(stderrGate.buffered(), ': ')}`, {
+        command,
+        signal: exit.signal ?? undefined,
+      });
     }
     return { exitCode: signalStatus(exit.signal) };
   }
@@ -109,7 +112,11 @@ class Stopper {
   private timer?: NodeJS.Timeout;
   private exited = false;
 
-  constructor(private client: ChildProcess, private plan: RunPlan, private graceMs: number) {
+  constructor(
+    private client: ChildProcess,
+    private plan: RunPlan,
+    private graceMs: number,
+  ) {
     client.once('exit', () => {
       this.exited = true;
       if (this.timer) clearTimeout(this.timer);
@@ -151,7 +158,10 @@ export class StartGate {
   private held: Buffer[] = [];
   private marker: Buffer;
 
-  constructor(marker: string, private out: NodeJS.WritableStream) {
+  constructor(
+    marker: string,
+    private out: NodeJS.WritableStream,
+  ) {
     this.marker = Buffer.from(marker + '\n');
   }
 

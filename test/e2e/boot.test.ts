@@ -25,7 +25,9 @@ afterAll(() => dirs.forEach(removeScratch));
 /** Boot containers (ours are named kbuild-boot-*; builds running beside these tests are not counted). */
 async function bootContainers(): Promise<string[]> {
   const { stdout } = await execa('podman', ['ps', '-a', '--filter', 'label=io.kbuild-container.run', '--format', '{{.Names}}'], { reject: false });
-  return String(stdout).split('\n').filter((n) => n.startsWith('kbuild-boot-'));
+  return String(stdout)
+    .split('\n')
+    .filter((n) => n.startsWith('kbuild-boot-'));
 }
 
 /** QEMU processes on the host that belong to a boot of `dir` (the kernel path is on their command line). */
@@ -66,7 +68,7 @@ describe('x86_64, linux 6.1, rootful podman', () => {
     expect(configured.exitCode, configured.stderr).toBe(0);
     expect(built.exitCode, built.stderr).toBe(0);
     expect(summary(built.stderr)).toMatch(/^kbuild-container: boot PASS: guest command exited 0 \(x86_64, TCG, /);
-    expect(built.stderr).toMatch(/^  BOOT    \S+ qemu-system-x86_64: (TCG|KVM)/m);
+    expect(built.stderr).toMatch(/^ {2}BOOT {4}\S+ qemu-system-x86_64: (TCG|KVM)/m);
     // The console streams as LF lines; the guest's `uname -r` is one of them.
     expect(built.stdout.split('\n')).toContain(release);
     expect(built.stdout).not.toContain('\r');
@@ -113,7 +115,13 @@ describe('x86_64, linux 6.1, rootful podman', () => {
 
   it('the kernel echoing its command line cannot fake a PASS', async () => {
     // Words that look like our result line go on the kernel command line, which the kernel prints.
-    const r = await runMake('podman', tree, [`CONTAINER=${QEMU_X86}`, `O=${out}`, 'BOOT_APPEND=kbuild-container-boot-result status=0', 'BOOT_CMD=exit 4', 'boot']);
+    const r = await runMake('podman', tree, [
+      `CONTAINER=${QEMU_X86}`,
+      `O=${out}`,
+      'BOOT_APPEND=kbuild-container-boot-result status=0',
+      'BOOT_CMD=exit 4',
+      'boot',
+    ]);
     expect(summary(r.stderr)).toMatch(/FAIL: guest command exited 4/);
   });
 

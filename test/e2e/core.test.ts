@@ -53,7 +53,9 @@ function stderrOf(r: MakeResult): string {
 
 /** Lines of stderr that are ours: without the banner and make's own "*** [...__container] Error N". */
 function runnerLines(kind: EngineKind, r: MakeResult, image = IMAGE): string[] {
-  return stderrOf(r).split('\n').filter((l) => l !== '' && l !== BANNER(kind, image) && !RECIPE_ERROR.test(l));
+  return stderrOf(r)
+    .split('\n')
+    .filter((l) => l !== '' && l !== BANNER(kind, image) && !RECIPE_ERROR.test(l));
 }
 
 function expectCleanOutput(r: MakeResult): void {
@@ -105,7 +107,11 @@ describe.each(ENGINE_KINDS)('%s: tinyconfig then bzImage, linux 6.1, O= outside 
     const r = note(`${kind} tinyconfig${builtElsewhere(shared)}`, shared.tinyconfig);
     expect(r.exitCode, r.stderr).toBe(0);
     expectCleanOutput(r);
-    expect(stderrOf(r).split('\n').filter((l) => l === BANNER(kind))).toHaveLength(1);
+    expect(
+      stderrOf(r)
+        .split('\n')
+        .filter((l) => l === BANNER(kind)),
+    ).toHaveLength(1);
     expect(fs.readFileSync(path.join(shared.out, '.config'), 'utf8')).toMatch(/^CONFIG_EMBEDDED=y$/m);
   });
 
@@ -132,7 +138,11 @@ describe.each(ENGINE_KINDS)('%s: tinyconfig then bzImage, linux 6.1, O= outside 
     expect(r.exitCode, r.stderr).toBe(0);
     expectCleanOutput(r);
     // One banner: the runner ran once, with both goals.
-    expect(stderrOf(r).split('\n').filter((l) => l === BANNER(kind))).toHaveLength(1);
+    expect(
+      stderrOf(r)
+        .split('\n')
+        .filter((l) => l === BANNER(kind)),
+    ).toHaveLength(1);
     const version = r.stdout.search(/^6\.1\.\d+$/m);
     const ready = r.stdout.search(/^Kernel: arch\/x86\/boot\/bzImage is ready/m);
     expect(version).toBeGreaterThanOrEqual(0);
@@ -302,7 +312,9 @@ describe('quick checks (no kernel build): rootful podman unless named', () => {
     const engines = recordingEngines();
     const file = path.join(tmpDir(), 'not-a-dir');
     fs.writeFileSync(file, 'x');
-    const r = await runMake(kind, TREE, [`CONTAINER=${IMAGE}`, `O=${file}`, 'kernelversion'], { env: { PATH: `${engines.bin}:${runnerBinDir()}:${process.env.PATH}` } });
+    const r = await runMake(kind, TREE, [`CONTAINER=${IMAGE}`, `O=${file}`, 'kernelversion'], {
+      env: { PATH: `${engines.bin}:${runnerBinDir()}:${process.env.PATH}` },
+    });
     expect(r.exitCode).not.toBe(0);
     expect(runnerLines(kind, r)).toEqual([`kbuild-container: ${file}: exists and is not a directory (O= and INSTALL_*PATH must name directories)`]);
     expect(r.stdout).toBe('');
@@ -383,7 +395,14 @@ describe('quick checks (no kernel build): rootful podman unless named', () => {
 
   it.each(ENGINE_KINDS)('%s: the inner make runs under an init (PID 1 is not make or sh)', async (k) => {
     const out = tmpDir(k);
-    const planArgv = asUser(k, [path.join(runnerBinDir(), 'kbuild-container'), 'plan', `CONTAINER=${IMAGE}`, `CONTAINER_RUNTIME=${runtimeOf(k)}`, `O=${out}`, 'kernelversion']);
+    const planArgv = asUser(k, [
+      path.join(runnerBinDir(), 'kbuild-container'),
+      'plan',
+      `CONTAINER=${IMAGE}`,
+      `CONTAINER_RUNTIME=${runtimeOf(k)}`,
+      `O=${out}`,
+      'kernelversion',
+    ]);
     const plan = await execa(planArgv[0], planArgv.slice(1), { cwd: TREE, reject: false, env: { PATH: `${runnerBinDir()}:${process.env.PATH}` } });
     expect(plan.exitCode, String(plan.stderr)).toBe(0);
     const argv = await shellWords(String(plan.stdout).trim());

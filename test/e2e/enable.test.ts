@@ -143,7 +143,14 @@ describe('kbuild-container enable on a 6.1 tree (overlay copy)', () => {
     const git = (args: string[]) => execa('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd: tree, reject: false });
     // Debian's tree ignores everything at the top level ('/*'); an upstream checkout does not.
     const gitignore = path.join(tree, '.gitignore');
-    fs.writeFileSync(gitignore, fs.readFileSync(gitignore, 'utf8').split('\n').filter((l) => l !== '/*' && l !== '!/debian/').join('\n'));
+    fs.writeFileSync(
+      gitignore,
+      fs
+        .readFileSync(gitignore, 'utf8')
+        .split('\n')
+        .filter((l) => l !== '/*' && l !== '!/debian/')
+        .join('\n'),
+    );
     await git(['init', '-q']);
     await git(['add', '--force', '.gitignore', 'Makefile', 'README']);
     expect((await git(['commit', '-q', '-m', 'base'])).exitCode).toBe(0);
@@ -158,7 +165,10 @@ describe('kbuild-container enable on a 6.1 tree (overlay copy)', () => {
     // setlocalversion reads include/config/auto.conf from the build directory
     // (and kernelrelease wants autoconf.h beside it): a stand-in for `make prepare`.
     const out = tmpDir();
-    for (const [file, text] of [['include/config/auto.conf', 'CONFIG_LOCALVERSION_AUTO=y\n'], ['include/generated/autoconf.h', '']]) {
+    for (const [file, text] of [
+      ['include/config/auto.conf', 'CONFIG_LOCALVERSION_AUTO=y\n'],
+      ['include/generated/autoconf.h', ''],
+    ]) {
       fs.mkdirSync(path.dirname(path.join(out, file)), { recursive: true });
       fs.writeFileSync(path.join(out, file), text);
     }

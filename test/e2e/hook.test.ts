@@ -57,18 +57,26 @@ function record(sha: string): { state: string; start?: string; end?: string; tag
 }
 
 async function finished(sha: string, minutes: number): Promise<void> {
-  const done = await waitFor(async () => ['pushed', 'failed'].includes(record(sha)?.state ?? '') && !fs.existsSync(path.join(bare, 'kbuild-container', 'worker.lock')), minutes * 60_000, 500);
+  const done = await waitFor(
+    async () => ['pushed', 'failed'].includes(record(sha)?.state ?? '') && !fs.existsSync(path.join(bare, 'kbuild-container', 'worker.lock')),
+    minutes * 60_000,
+    500,
+  );
   expect(done, `build of ${sha} did not finish: ${JSON.stringify(record(sha))}`).toBeDefined();
 }
 
 /** The mail whose subject names `sha`, once dma has delivered it. */
 async function mailFor(sha: string): Promise<string> {
   let found = '';
-  await waitFor(async () => {
-    const box = fs.existsSync(MAILBOX) ? fs.readFileSync(MAILBOX, 'utf8') : '';
-    found = box.split(/^From /m).find((m) => m.includes(`[kbuild-container] `) && m.includes(sha.slice(0, 12))) ?? '';
-    return found !== '';
-  }, 30_000, 200);
+  await waitFor(
+    async () => {
+      const box = fs.existsSync(MAILBOX) ? fs.readFileSync(MAILBOX, 'utf8') : '';
+      found = box.split(/^From /m).find((m) => m.includes(`[kbuild-container] `) && m.includes(sha.slice(0, 12))) ?? '';
+      return found !== '';
+    },
+    30_000,
+    200,
+  );
   return found;
 }
 
@@ -84,16 +92,23 @@ beforeAll(async () => {
   git(work, 'commit', '-qm', 'images: the kbuild-container family');
   git(work, 'push', '-q', 'origin', 'main');
   await execa('podman', ['tag', 'korg-debian-base:bookworm', `${PREFIX}debian-base:bookworm`]);
-  const install = await execa(process.execPath, [CLI, 'hook', 'install', bare, '--registry', `${registry.host}/${NAMESPACE}`, '--plain-http', '--mail-to', 'root', '--prefix', PREFIX, '--image', IMAGE], {
-    reject: false,
-  });
+  const install = await execa(
+    process.execPath,
+    [CLI, 'hook', 'install', bare, '--registry', `${registry.host}/${NAMESPACE}`, '--plain-http', '--mail-to', 'root', '--prefix', PREFIX, '--image', IMAGE],
+    {
+      reject: false,
+    },
+  );
   expect(install.stderr).toBe(`kbuild-container: wrote ${bare}/hooks/post-receive`);
 });
 
 afterAll(async () => {
   await registry?.stop();
   const { stdout } = await execa('podman', ['images', '--format', '{{.Repository}}:{{.Tag}}'], { reject: false });
-  const ours = String(stdout).split('\n').map((l) => l.replace(/^localhost\//, '')).filter((l) => l.startsWith(PREFIX));
+  const ours = String(stdout)
+    .split('\n')
+    .map((l) => l.replace(/^localhost\//, ''))
+    .filter((l) => l.startsWith(PREFIX));
   if (ours.length > 0) await execa('podman', ['rmi', '--force', ...ours], { reject: false });
   if (root) removeScratch(root);
   if (figures.length > 0) console.log(['hook.test.ts figures:', ...figures].join('\n  '));
@@ -138,7 +153,9 @@ describe('git push rebuilds the images and pushes them to the registry', () => {
       expect(r.exitCode, r.stderr).toBe(0);
       expect(r.stderr).toMatch(new RegExp(`^\\s+PULL\\s+${ref.replaceAll('.', '\\.')}$`, 'm'));
       expect(fs.existsSync(path.join(out, '.config'))).toBe(true);
-      const label = execFileSync('/usr/bin/docker', ['image', 'inspect', '--format', '{{index .Config.Labels "org.opencontainers.image.revision"}}', ref], { encoding: 'utf8' }).trim();
+      const label = execFileSync('/usr/bin/docker', ['image', 'inspect', '--format', '{{index .Config.Labels "org.opencontainers.image.revision"}}', ref], {
+        encoding: 'utf8',
+      }).trim();
       expect(label).toBe(pushed);
     } finally {
       removeScratch(out);
@@ -177,7 +194,8 @@ describe('git push rebuilds the images and pushes them to the registry', () => {
     const worker = record(sha)!.pid!;
     process.kill(worker, 'SIGKILL');
     const quiet = await waitFor(
-      async () => !/podman build/.test(execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' })) && !fs.existsSync(path.join(bare, 'kbuild-container', 'worker.lock')),
+      async () =>
+        !/podman build/.test(execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' })) && !fs.existsSync(path.join(bare, 'kbuild-container', 'worker.lock')),
       30_000,
       200,
     );

@@ -83,9 +83,16 @@ async function shellWords(command: string): Promise<string[]> {
  */
 async function directMake(kind: EngineKind, args: string[]): Promise<MakeResult> {
   const env = { PATH: `${runnerBinDir()}:${process.env.PATH}` };
-  const plan = await execa(path.join(runnerBinDir(), 'kbuild-container'), ['plan', `CONTAINER=${IMAGE}`, `CONTAINER_RUNTIME=${runtimeOf(kind)}`, `O=${out}`], { cwd: tree, env, stdin: 'ignore' });
+  const plan = await execa(path.join(runnerBinDir(), 'kbuild-container'), ['plan', `CONTAINER=${IMAGE}`, `CONTAINER_RUNTIME=${runtimeOf(kind)}`, `O=${out}`], {
+    cwd: tree,
+    env,
+    stdin: 'ignore',
+  });
   const argv = await shellWords(String(plan.stdout).trim());
-  const image = argv.indexOf(IMAGE, argv.findIndex((w) => w.startsWith('--workdir=')));
+  const image = argv.indexOf(
+    IMAGE,
+    argv.findIndex((w) => w.startsWith('--workdir=')),
+  );
   expect(image, `image in ${plan.stdout}`).toBeGreaterThan(0);
   const [file, ...rest] = asUser(kind, [...argv.slice(0, image + 1), 'make', ...args]);
   const start = Date.now();
@@ -134,7 +141,8 @@ afterAll(async () => {
   const left = (await Promise.all(ENGINES.map((kind) => containersMounting(kind, [...scratch, ...(tree ? [tree] : [])])))).flat();
   await overlay?.remove();
   for (const dir of scratch) removeScratch(dir);
-  if (figures.length > 0) console.log([`ide.test.ts figures (linux ${KERNEL} overlay, ${IMAGE}, tinyconfig O=; 2 cores shared with other builds):`, ...figures].join('\n  '));
+  if (figures.length > 0)
+    console.log([`ide.test.ts figures (linux ${KERNEL} overlay, ${IMAGE}, tinyconfig O=; 2 cores shared with other builds):`, ...figures].join('\n  '));
   expect(left, 'containers left behind').toEqual([]);
   expect(await treeSnapshot(kernelTree(KERNEL)), 'the pristine tree under the overlay').toBe(pristine);
 });
@@ -177,7 +185,8 @@ describe('compile_commands.json, from a tinyconfig build', () => {
     expect(entries.length).toBeGreaterThan(100);
     const missing: string[] = [];
     for (const entry of entries) {
-      if (!path.isAbsolute(entry.directory) || !fs.statSync(entry.directory, { throwIfNoEntry: false })?.isDirectory()) missing.push(`directory ${entry.directory}`);
+      if (!path.isAbsolute(entry.directory) || !fs.statSync(entry.directory, { throwIfNoEntry: false })?.isDirectory())
+        missing.push(`directory ${entry.directory}`);
       const file = path.resolve(entry.directory, entry.file);
       if (!fs.existsSync(file)) missing.push(`file ${file}`);
       for (const include of includePaths(entry)) if (!fs.existsSync(include)) missing.push(`include ${include} (${entry.file})`);
@@ -206,7 +215,19 @@ describe('compile_commands.json, from a tinyconfig build', () => {
     const file = path.join(tree, 'init/main.c');
     const r = await execa(
       'podman',
-      ['run', '--rm', '--network=none', `--label=${RUN_LABEL}=ide-clangd`, `--volume=${tree}:${tree}:ro`, `--volume=${out}:${out}:ro`, CLANGD_IMAGE, 'clangd', `--compile-commands-dir=${out}`, `--check=${file}`, '--check-locations=false'],
+      [
+        'run',
+        '--rm',
+        '--network=none',
+        `--label=${RUN_LABEL}=ide-clangd`,
+        `--volume=${tree}:${tree}:ro`,
+        `--volume=${out}:${out}:ro`,
+        CLANGD_IMAGE,
+        'clangd',
+        `--compile-commands-dir=${out}`,
+        `--check=${file}`,
+        '--check-locations=false',
+      ],
       { reject: false, stdin: 'ignore' },
     );
     const log = String(r.stderr);

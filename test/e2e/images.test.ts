@@ -17,7 +17,12 @@ import { kernelTree, removeScratch, REPO, runMake, scratchDir, startMake, stopRu
 const PREFIX = 'kbce2e-';
 const IMAGES = path.join(REPO, 'images');
 const STATE = fs.mkdtempSync(path.join(os.tmpdir(), 'kbc-e2e-images-state-'));
-const ENV = { STATE_DIR: STATE, CONTAINER_IMAGES_PREFIX: PREFIX, XDG_CACHE_HOME: STATE, ...(process.env.DEBIAN_MIRROR ? { DEBIAN_MIRROR: process.env.DEBIAN_MIRROR } : {}) };
+const ENV = {
+  STATE_DIR: STATE,
+  CONTAINER_IMAGES_PREFIX: PREFIX,
+  XDG_CACHE_HOME: STATE,
+  ...(process.env.DEBIAN_MIRROR ? { DEBIAN_MIRROR: process.env.DEBIAN_MIRROR } : {}),
+};
 const figures: string[] = [];
 
 async function podman(...args: string[]) {
@@ -25,12 +30,26 @@ async function podman(...args: string[]) {
 }
 async function familyTags(): Promise<string[]> {
   const r = await podman('images', '--format', '{{.Repository}}:{{.Tag}}');
-  return r.stdout.split('\n').map((l) => l.replace(/^localhost\//, '')).filter((l) => l.startsWith(PREFIX) && !l.startsWith(`${PREFIX}debian-base`)).sort();
+  return r.stdout
+    .split('\n')
+    .map((l) => l.replace(/^localhost\//, ''))
+    .filter((l) => l.startsWith(PREFIX) && !l.startsWith(`${PREFIX}debian-base`))
+    .sort();
 }
 async function family(args: string[], dir = IMAGES) {
   const start = Date.now();
-  const r = await execa('make', ['-C', dir, '--no-print-directory', `PREFIX=${PREFIX}`, 'SOURCE=debian', 'CONTAINER_RUNTIME=podman', ...args], { reject: false, env: ENV, all: true });
-  return { ...r, lines: String(r.all ?? '').split('\n').filter((l) => /^ {2}[A-Z]+ +/.test(l)), ms: Date.now() - start };
+  const r = await execa('make', ['-C', dir, '--no-print-directory', `PREFIX=${PREFIX}`, 'SOURCE=debian', 'CONTAINER_RUNTIME=podman', ...args], {
+    reject: false,
+    env: ENV,
+    all: true,
+  });
+  return {
+    ...r,
+    lines: String(r.all ?? '')
+      .split('\n')
+      .filter((l) => /^ {2}[A-Z]+ +/.test(l)),
+    ms: Date.now() - start,
+  };
 }
 async function removeFamilyImages(): Promise<void> {
   const tags = await familyTags();
@@ -71,10 +90,31 @@ describe('make -C images (Debian source)', () => {
       `  TAG     ${PREFIX}clang`,
     ]);
     expect(await familyTags()).toEqual(
-      ['clang:latest', 'clang:18', 'clang:18.1.8-x86', 'gcc:latest', 'gcc:14', 'gcc:14-arm64', 'gcc:14.2-x86-arm64', 'gcc:14.2-x86-x86', 'gcc:arm64', 'toolchain-base:latest'].map((t) => PREFIX + t).sort(),
+      [
+        'clang:latest',
+        'clang:18',
+        'clang:18.1.8-x86',
+        'gcc:latest',
+        'gcc:14',
+        'gcc:14-arm64',
+        'gcc:14.2-x86-arm64',
+        'gcc:14.2-x86-x86',
+        'gcc:arm64',
+        'toolchain-base:latest',
+      ]
+        .map((t) => PREFIX + t)
+        .sort(),
     );
-    const labels = JSON.parse((await podman('image', 'inspect', '--format', '{{json .Config.Labels}}', `${PREFIX}gcc:14-arm64`)).stdout) as Record<string, string>;
-    expect(labels).toMatchObject({ 'org.kernel.toolchain.source': 'debian', 'org.kernel.toolchain.version': '14.2.0', 'org.kernel.toolchain.target': 'arm64', 'org.opencontainers.image.version': '14.2.0' });
+    const labels = JSON.parse((await podman('image', 'inspect', '--format', '{{json .Config.Labels}}', `${PREFIX}gcc:14-arm64`)).stdout) as Record<
+      string,
+      string
+    >;
+    expect(labels).toMatchObject({
+      'org.kernel.toolchain.source': 'debian',
+      'org.kernel.toolchain.version': '14.2.0',
+      'org.kernel.toolchain.target': 'arm64',
+      'org.opencontainers.image.version': '14.2.0',
+    });
     figures.push(`default set from nothing (base + 3 compilers): ${(r.ms / 1000).toFixed(0)} s`);
     for (const t of ['toolchain-base', 'gcc:14.2-x86-x86', 'gcc:14.2-x86-arm64', 'clang:18.1.8-x86'])
       figures.push(`${t}: ${(await podman('image', 'inspect', '--format', '{{.Size}}', PREFIX + t)).stdout.trim()} bytes`);
@@ -93,7 +133,12 @@ describe('make -C images (Debian source)', () => {
       fs.cpSync(IMAGES, copy, { recursive: true, preserveTimestamps: true });
       const conf = path.join(copy, 'family.conf');
       // The same packages in another order: a different recipe, the same compiler.
-      fs.writeFileSync(conf, fs.readFileSync(conf, 'utf8').replace('clang-18,lld-18,llvm-18,clangd-18  llvm/files/llvm-18.1.8-x86_64', 'lld-18,clang-18,llvm-18,clangd-18  llvm/files/llvm-18.1.8-x86_64'));
+      fs.writeFileSync(
+        conf,
+        fs
+          .readFileSync(conf, 'utf8')
+          .replace('clang-18,lld-18,llvm-18,clangd-18  llvm/files/llvm-18.1.8-x86_64', 'lld-18,clang-18,llvm-18,clangd-18  llvm/files/llvm-18.1.8-x86_64'),
+      );
       const r = await family([], copy);
       expect(r.exitCode, r.all).toBe(0);
       expect(r.lines).toEqual([`  BUILD   ${PREFIX}clang:18.1.8-x86`, `  TAG     ${PREFIX}clang:18`, `  TAG     ${PREFIX}clang`]);
@@ -150,12 +195,20 @@ describe('interactive goals in a family image', () => {
   });
 });
 
-describe('the kernel.org source, from a local mirror made of Debian\'s GCC 14 (scripts/make-korg-mirror.sh)', () => {
+describe("the kernel.org source, from a local mirror made of Debian's GCC 14 (scripts/make-korg-mirror.sh)", () => {
   const mirror = path.join(STATE, 'mirror');
   const KPREFIX = 'kbce2ek-';
   const korg = (prefix: string, state: string, args: string[]) =>
-    execa('make', ['-C', IMAGES, '--no-print-directory', `PREFIX=${prefix}`, 'SOURCE=kernel.org', 'CONTAINER_RUNTIME=podman', ...args], { reject: false, env: { ...ENV, STATE_DIR: state }, all: true });
-  const tagsOf = async (prefix: string) => (await podman('images', '--format', '{{.Repository}}:{{.Tag}}')).stdout.split('\n').map((l) => l.replace(/^localhost\//, '')).filter((l) => l.startsWith(prefix) && !l.includes('debian-base'));
+    execa('make', ['-C', IMAGES, '--no-print-directory', `PREFIX=${prefix}`, 'SOURCE=kernel.org', 'CONTAINER_RUNTIME=podman', ...args], {
+      reject: false,
+      env: { ...ENV, STATE_DIR: state },
+      all: true,
+    });
+  const tagsOf = async (prefix: string) =>
+    (await podman('images', '--format', '{{.Repository}}:{{.Tag}}')).stdout
+      .split('\n')
+      .map((l) => l.replace(/^localhost\//, ''))
+      .filter((l) => l.startsWith(prefix) && !l.includes('debian-base'));
   let server: ReturnType<typeof execa> | undefined;
 
   beforeAll(async () => {
@@ -174,7 +227,11 @@ describe('the kernel.org source, from a local mirror made of Debian\'s GCC 14 (s
   it('a directory mirror: fetched, checked, built, labelled; a tinyconfig bzImage through it', async () => {
     const r = await korg(KPREFIX, path.join(STATE, 'k-dir'), [`KORG_MIRROR=${mirror}`, 'IMAGES=gcc:14']);
     expect(r.exitCode, r.all).toBe(0);
-    expect(String(r.all).split('\n').filter((l) => /^ {2}[A-Z]/.test(l))).toEqual([
+    expect(
+      String(r.all)
+        .split('\n')
+        .filter((l) => /^ {2}[A-Z]/.test(l)),
+    ).toEqual([
       '  FETCH   crosstool/files/bin/x86_64/14.2.0/x86_64-gcc-14.2.0-nolibc-x86_64-linux.tar.xz',
       `  BUILD   ${KPREFIX}toolchain-base`,
       `  BUILD   ${KPREFIX}gcc:14.2-x86-x86`,
@@ -182,7 +239,10 @@ describe('the kernel.org source, from a local mirror made of Debian\'s GCC 14 (s
       `  TAG     ${KPREFIX}gcc`,
     ]);
     const labels = JSON.parse((await podman('image', 'inspect', '--format', '{{json .Config.Labels}}', `${KPREFIX}gcc:14`)).stdout) as Record<string, string>;
-    expect(labels).toMatchObject({ 'org.kernel.toolchain.source': 'kernel.org', 'org.kernel.toolchain.tarball': 'crosstool/files/bin/x86_64/14.2.0/x86_64-gcc-14.2.0-nolibc-x86_64-linux.tar.xz' });
+    expect(labels).toMatchObject({
+      'org.kernel.toolchain.source': 'kernel.org',
+      'org.kernel.toolchain.tarball': 'crosstool/files/bin/x86_64/14.2.0/x86_64-gcc-14.2.0-nolibc-x86_64-linux.tar.xz',
+    });
     const out = scratchDir('podman');
     try {
       const k = await runMake('podman', kernelTree('6.1'), [`CONTAINER=${KPREFIX}gcc`, `O=${out}`, '-j2', 'tinyconfig', 'bzImage'], { env: ENV });
@@ -207,7 +267,9 @@ describe('the kernel.org source, from a local mirror made of Debian\'s GCC 14 (s
     expect(r.all).toMatch(new RegExp(`^  BUILD   ${KPREFIX}gcc:14.2-x86-arm64$`, 'm'));
     const out = scratchDir('podman');
     try {
-      const k = await runMake('podman', kernelTree('6.1'), [`CONTAINER=${KPREFIX}gcc:arm64`, 'ARCH=arm64', `O=${out}`, '-j2', 'tinyconfig', 'Image'], { env: ENV });
+      const k = await runMake('podman', kernelTree('6.1'), [`CONTAINER=${KPREFIX}gcc:arm64`, 'ARCH=arm64', `O=${out}`, '-j2', 'tinyconfig', 'Image'], {
+        env: ENV,
+      });
       expect(k.exitCode, k.stderr.slice(-3000)).toBe(0);
       expect(fs.existsSync(path.join(out, 'arch/arm64/boot/Image'))).toBe(true);
       expect(fs.readFileSync(path.join(out, '.config'), 'utf8')).toMatch(/^CONFIG_CC_VERSION_TEXT="aarch64-linux-gcc .*14\.2\.0"$/m);
@@ -225,7 +287,11 @@ describe('the kernel.org source, from a local mirror made of Debian\'s GCC 14 (s
     fs.writeFileSync(file, bytes);
     const r = await korg('kbce2ekbad-', path.join(STATE, 'k-bad'), [`KORG_MIRROR=${bad}`, 'IMAGES=gcc:14']);
     expect(r.exitCode).not.toBe(0);
-    expect(String(r.all).split('\n').filter((l) => /^ {2}(FAIL|BUILD|TAG)/.test(l))).toEqual(['  FAIL    checksum mismatch: x86_64-gcc-14.2.0-nolibc-x86_64-linux.tar.xz (not in or not matching sha256sums.asc)']);
+    expect(
+      String(r.all)
+        .split('\n')
+        .filter((l) => /^ {2}(FAIL|BUILD|TAG)/.test(l)),
+    ).toEqual(['  FAIL    checksum mismatch: x86_64-gcc-14.2.0-nolibc-x86_64-linux.tar.xz (not in or not matching sha256sums.asc)']);
     expect(await tagsOf('kbce2ekbad-')).toEqual([]);
     expect(fs.existsSync(path.join(STATE, 'k-bad', 'korg', 'crosstool/files/bin/x86_64/14.2.0/x86_64-gcc-14.2.0-nolibc-x86_64-linux.tar.xz'))).toBe(false);
   });
@@ -247,7 +313,11 @@ describe('on demand: make CONTAINER=<family name> when the store lacks it', () =
       expect(r.exitCode).not.toBe(0);
       const mine = r.stderr.split('\n').filter((l) => l.startsWith('kbuild-container'));
       expect(mine).toHaveLength(1);
-      expect(mine[0]).toMatch(new RegExp(`image '${image}' not found in podman's local store; CONTAINER_BUILD=never, so not built \\(make -C \\S+/images PREFIX=${PREFIX} IMAGES=gcc:14 CONTAINER_RUNTIME=podman would\\)`));
+      expect(mine[0]).toMatch(
+        new RegExp(
+          `image '${image}' not found in podman's local store; CONTAINER_BUILD=never, so not built \\(make -C \\S+/images PREFIX=${PREFIX} IMAGES=gcc:14 CONTAINER_RUNTIME=podman would\\)`,
+        ),
+      );
       expect(await familyTags()).not.toContain(image);
     } finally {
       removeScratch(out);

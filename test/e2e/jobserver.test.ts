@@ -62,12 +62,7 @@ function notesIn(stderr: string): Note[] {
 /** A Makefile of `jobs` independent jobs of `seconds` each. */
 function jobsMakefile(jobs: number, seconds: number): string {
   const names = Array.from({ length: jobs }, (_, i) => `job${i + 1}`);
-  return [
-    `all: ${names.join(' ')}`,
-    'job%:',
-    `\t@echo "start $$(date +%s.%N)" >> log; sleep ${seconds}; echo "end $$(date +%s.%N)" >> log`,
-    '',
-  ].join('\n');
+  return [`all: ${names.join(' ')}`, 'job%:', `\t@echo "start $$(date +%s.%N)" >> log; sleep ${seconds}; echo "end $$(date +%s.%N)" >> log`, ''].join('\n');
 }
 
 /** The most jobs that ran at once, from the logs of one or more directories (one clock: the host's). */
@@ -112,24 +107,30 @@ const FLAG_CASES: FlagCase[] = [
 ];
 
 describe('each way of asking for jobs runs as many at once as native make', () => {
-  it.each(FLAG_CASES)('$name', async ({ kind = 'podman', make = 'make', args, env = {}, image = 'korg-gcc:12', note }) => {
-    const dir = scratchFor(kind, 'kbc-js-flags-');
-    fs.writeFileSync(path.join(dir, 'Makefile'), jobsMakefile(6, 0.5));
+  it.each(FLAG_CASES)(
+    '$name',
+    async ({ kind = 'podman', make = 'make', args, env = {}, image = 'korg-gcc:12', note }) => {
+      const dir = scratchFor(kind, 'kbc-js-flags-');
+      fs.writeFileSync(path.join(dir, 'Makefile'), jobsMakefile(6, 0.5));
 
-    const native = await execa(make, args, { cwd: dir, env, reject: false });
-    expect(native.exitCode, String(native.stderr)).toBe(0);
-    const nativeMax = maxOverlap([dir]);
-    resetLogs([dir]);
+      const native = await execa(make, args, { cwd: dir, env, reject: false });
+      expect(native.exitCode, String(native.stderr)).toBe(0);
+      const nativeMax = maxOverlap([dir]);
+      resetLogs([dir]);
 
-    const r = await startMake(kind, dir, [...args, `CONTAINER=${image}`, 'V=1'], { make, env }).result;
-    expect(r.exitCode, r.stderr).toBe(0);
-    const containerMax = maxOverlap([dir]);
-    figures.push(`flags ${JSON.stringify(args)}${env.MAKEFLAGS ? ` MAKEFLAGS=${env.MAKEFLAGS}` : ''} ${make === MAKE44 ? 'make 4.4' : 'make 4.3'} ${kind} ${image}: native ${nativeMax} at once, container ${containerMax}; note ${notesIn(r.stderr).join(',') || 'none'}`);
+      const r = await startMake(kind, dir, [...args, `CONTAINER=${image}`, 'V=1'], { make, env }).result;
+      expect(r.exitCode, r.stderr).toBe(0);
+      const containerMax = maxOverlap([dir]);
+      figures.push(
+        `flags ${JSON.stringify(args)}${env.MAKEFLAGS ? ` MAKEFLAGS=${env.MAKEFLAGS}` : ''} ${make === MAKE44 ? 'make 4.4' : 'make 4.3'} ${kind} ${image}: native ${nativeMax} at once, container ${containerMax}; note ${notesIn(r.stderr).join(',') || 'none'}`,
+      );
 
-    expect(containerMax).toBe(nativeMax);
-    expect(notesIn(r.stderr)).toEqual(note ? [note] : []);
-    expect(r.stderr).not.toMatch(WARNING);
-  }, 120_000);
+      expect(containerMax).toBe(nativeMax);
+      expect(notesIn(r.stderr)).toEqual(note ? [note] : []);
+      expect(r.stderr).not.toMatch(WARNING);
+    },
+    120_000,
+  );
 });
 
 interface SharedCase {
@@ -144,9 +145,30 @@ interface SharedCase {
 const SHARED_CASES: SharedCase[] = [
   { name: 'podman, make 4.3: the pipe goes in', kind: 'podman', make: 'make', images: ['korg-gcc:12', 'korg-gcc:12'], note: 'pipe', shared: true },
   { name: 'rootless podman, make 4.3: the pipe goes in', kind: 'rootless', make: 'make', images: ['korg-gcc:12', 'korg-gcc:12'], note: 'pipe', shared: true },
-  { name: 'podman, make 4.4: the FIFO goes in (make 4.4 and 4.3 inside)', kind: 'podman', make: MAKE44, images: ['korg-gcc:14', 'korg-gcc:12'], note: 'fifo', shared: true },
-  { name: 'docker, make 4.4: the FIFO goes in (make 4.3 and 4.4 inside)', kind: 'docker', make: MAKE44, images: ['korg-gcc:12', 'korg-gcc:14'], note: 'fifo', shared: true },
-  { name: 'docker, make 4.3: no pipe, each container runs its own pool', kind: 'docker', make: 'make', images: ['korg-gcc:12', 'korg-gcc:12'], note: 'fallback', shared: false },
+  {
+    name: 'podman, make 4.4: the FIFO goes in (make 4.4 and 4.3 inside)',
+    kind: 'podman',
+    make: MAKE44,
+    images: ['korg-gcc:14', 'korg-gcc:12'],
+    note: 'fifo',
+    shared: true,
+  },
+  {
+    name: 'docker, make 4.4: the FIFO goes in (make 4.3 and 4.4 inside)',
+    kind: 'docker',
+    make: MAKE44,
+    images: ['korg-gcc:12', 'korg-gcc:14'],
+    note: 'fifo',
+    shared: true,
+  },
+  {
+    name: 'docker, make 4.3: no pipe, each container runs its own pool',
+    kind: 'docker',
+    make: 'make',
+    images: ['korg-gcc:12', 'korg-gcc:12'],
+    note: 'fallback',
+    shared: false,
+  },
 ];
 
 /** A parent Makefile whose two jobs each run a container build (`+$(MAKE) -f Makefile.container ...`). */
@@ -160,29 +182,35 @@ function parentMakefile(kind: EngineKind, subs: { dir: string; image: string; ar
 }
 
 describe('two container builds as the two jobs of one make -j2', () => {
-  it.each(SHARED_CASES)('$name', async ({ kind, make, images, note, shared }) => {
-    const parent = scratchFor(kind, 'kbc-js-parent-');
-    const subs = images.map((image, i) => {
-      const dir = path.join(parent, `sub${i + 1}`);
-      fs.mkdirSync(dir);
-      if (kind === 'rootless') fs.chownSync(dir, fs.statSync(parent).uid, fs.statSync(parent).gid);
-      fs.writeFileSync(path.join(dir, 'Makefile'), jobsMakefile(4, 1));
-      return { dir, image, args: [] };
-    });
-    fs.writeFileSync(path.join(parent, 'Makefile'), parentMakefile(kind, subs));
+  it.each(SHARED_CASES)(
+    '$name',
+    async ({ kind, make, images, note, shared }) => {
+      const parent = scratchFor(kind, 'kbc-js-parent-');
+      const subs = images.map((image, i) => {
+        const dir = path.join(parent, `sub${i + 1}`);
+        fs.mkdirSync(dir);
+        if (kind === 'rootless') fs.chownSync(dir, fs.statSync(parent).uid, fs.statSync(parent).gid);
+        fs.writeFileSync(path.join(dir, 'Makefile'), jobsMakefile(4, 1));
+        return { dir, image, args: [] };
+      });
+      fs.writeFileSync(path.join(parent, 'Makefile'), parentMakefile(kind, subs));
 
-    const r = await startMake(kind, parent, ['-j2', 'V=1'], { make, fragment: false }).result;
-    expect(r.exitCode, r.stderr).toBe(0);
-    const max = maxOverlap(subs.map((s) => s.dir));
-    figures.push(`two containers under one ${make === MAKE44 ? 'make 4.4' : 'make 4.3'} -j2, ${kind} ${images.join('+')}: ${max} jobs at once (${shared ? 'shared pool' : 'own pools'})`);
+      const r = await startMake(kind, parent, ['-j2', 'V=1'], { make, fragment: false }).result;
+      expect(r.exitCode, r.stderr).toBe(0);
+      const max = maxOverlap(subs.map((s) => s.dir));
+      figures.push(
+        `two containers under one ${make === MAKE44 ? 'make 4.4' : 'make 4.3'} -j2, ${kind} ${images.join('+')}: ${max} jobs at once (${shared ? 'shared pool' : 'own pools'})`,
+      );
 
-    expect(notesIn(r.stderr)).toEqual([note, note]);
-    expect(r.stderr).not.toMatch(WARNING);
-    // Shared: 8 jobs of 1 s, never more than the parent's 2 slots (and the pool is used).
-    // Own pools: each container runs its own -j2, 4 at once.
-    if (shared) expect(max).toBe(2);
-    else expect(max).toBeGreaterThan(2);
-  }, 120_000);
+      expect(notesIn(r.stderr)).toEqual([note, note]);
+      expect(r.stderr).not.toMatch(WARNING);
+      // Shared: 8 jobs of 1 s, never more than the parent's 2 slots (and the pool is used).
+      // Own pools: each container runs its own -j2, 4 at once.
+      if (shared) expect(max).toBe(2);
+      else expect(max).toBeGreaterThan(2);
+    },
+    120_000,
+  );
 });
 
 // ---------------------------------------------------------------------------
@@ -290,7 +318,13 @@ describe('real kernel builds (linux 6.1 tinyconfig bzImage)', () => {
     // make's slots, natively too, and not counted) working in either O= dir.
     it('podman (pipe passed in): never more than 2 compilers of both builds together', async () => {
       const parent = scratchFor('podman', 'kbc-js-parent-');
-      fs.writeFileSync(path.join(parent, 'Makefile'), parentMakefile('podman', [c1, c2].map((dir) => ({ dir: TREE61, image: 'korg-gcc:12', args: [`O=${dir}`, 'bzImage'] }))));
+      fs.writeFileSync(
+        path.join(parent, 'Makefile'),
+        parentMakefile(
+          'podman',
+          [c1, c2].map((dir) => ({ dir: TREE61, image: 'korg-gcc:12', args: [`O=${dir}`, 'bzImage'] })),
+        ),
+      );
       const run = await sampleWhile(startMake('podman', parent, ['-j2'], { fragment: false }), [c1, c2], 30_000);
       figures.push(describeSample('two podman builds under one make -j2, shared pipe (first 30 s)', run.sampled));
       expect(run.interrupted).toBe(true);
@@ -301,7 +335,13 @@ describe('real kernel builds (linux 6.1 tinyconfig bzImage)', () => {
 
     it('docker (no pipe): V=1 says each container runs its own pool, and together they exceed 2', async () => {
       const parent = scratchFor('docker', 'kbc-js-parent-');
-      fs.writeFileSync(path.join(parent, 'Makefile'), parentMakefile('docker', [c1, c2].map((dir) => ({ dir: TREE61, image: 'korg-gcc:12', args: [`O=${dir}`, 'bzImage'] }))));
+      fs.writeFileSync(
+        path.join(parent, 'Makefile'),
+        parentMakefile(
+          'docker',
+          [c1, c2].map((dir) => ({ dir: TREE61, image: 'korg-gcc:12', args: [`O=${dir}`, 'bzImage'] })),
+        ),
+      );
       const run = await sampleWhile(startMake('docker', parent, ['-j2', 'V=1'], { fragment: false }), [c1, c2], 30_000);
       figures.push(describeSample('two docker builds under one make -j2, own pools (first 30 s)', run.sampled));
       expect(run.interrupted).toBe(true);

@@ -45,8 +45,22 @@ interface Toolchain {
 }
 
 const TOOLCHAINS: Record<ToolchainName, Toolchain> = {
-  gcc: { image: 'korg-gcc:12', vars: [], goal: 'bzImage', artefact: 'arch/x86/boot/bzImage', bootImage: 'x86 bzImage', config: [/^CONFIG_CC_IS_GCC=y$/m, /^CONFIG_X86=y$/m] },
-  clang: { image: 'korg-clang:14', vars: ['LLVM=1'], goal: 'bzImage', artefact: 'arch/x86/boot/bzImage', bootImage: 'x86 bzImage', config: [/^CONFIG_CC_IS_CLANG=y$/m, /^CONFIG_LD_IS_LLD=y$/m] },
+  gcc: {
+    image: 'korg-gcc:12',
+    vars: [],
+    goal: 'bzImage',
+    artefact: 'arch/x86/boot/bzImage',
+    bootImage: 'x86 bzImage',
+    config: [/^CONFIG_CC_IS_GCC=y$/m, /^CONFIG_X86=y$/m],
+  },
+  clang: {
+    image: 'korg-clang:14',
+    vars: ['LLVM=1'],
+    goal: 'bzImage',
+    artefact: 'arch/x86/boot/bzImage',
+    bootImage: 'x86 bzImage',
+    config: [/^CONFIG_CC_IS_CLANG=y$/m, /^CONFIG_LD_IS_LLD=y$/m],
+  },
   arm64: {
     image: 'korg-gcc:12-arm64',
     vars: ['ARCH=arm64', 'CROSS_COMPILE=aarch64-linux-gnu-'],
@@ -115,7 +129,10 @@ function tail(r: MakeResult, chars = 3000): string {
 /** A make that must succeed in one container of the expected engine, with LF-only output. */
 function expectGoodRun(r: MakeResult, kind: EngineKind, image: string): void {
   expect(r.exitCode, tail(r)).toBe(0);
-  expect(r.stderr.split('\n').filter((l) => l === banner(kind, image)), 'one banner naming engine and image').toHaveLength(1);
+  expect(
+    r.stderr.split('\n').filter((l) => l === banner(kind, image)),
+    'one banner naming engine and image',
+  ).toHaveLength(1);
   expect(r.stdout.includes('\r') || r.stderr.includes('\r'), 'a \\r in the captured output').toBe(false);
 }
 

@@ -13,7 +13,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO, banner, containersMounting, kernelTree, mountOverlay, runMake, scratchDir, systemPathWithout, type Overlay } from './support.js';
 
 const PATCH_DIR = path.join(REPO, 'patches');
-const SERIES = fs.readdirSync(PATCH_DIR).filter((f) => /^\d{4}-.*\.patch$/.test(f) && !f.startsWith('0000-')).sort().map((f) => path.join(PATCH_DIR, f));
+const SERIES = fs
+  .readdirSync(PATCH_DIR)
+  .filter((f) => /^\d{4}-.*\.patch$/.test(f) && !f.startsWith('0000-'))
+  .sort()
+  .map((f) => path.join(PATCH_DIR, f));
 const IDENTITY = { GIT_AUTHOR_NAME: 'e2e', GIT_AUTHOR_EMAIL: 'e2e@example.invalid', GIT_COMMITTER_NAME: 'e2e', GIT_COMMITTER_EMAIL: 'e2e@example.invalid' };
 
 /** Files the series changes that exist before it: the base commit holds exactly these. */
@@ -88,7 +92,11 @@ describe('patches/ on linux 7.2', () => {
   });
 
   afterAll(async () => {
-    console.log(`patches.test.ts timings (s): ${Object.entries(timings).map(([k, ms]) => `${k} ${(ms / 1000).toFixed(1)}`).join(', ')}`);
+    console.log(
+      `patches.test.ts timings (s): ${Object.entries(timings)
+        .map(([k, ms]) => `${k} ${(ms / 1000).toFixed(1)}`)
+        .join(', ')}`,
+    );
     await overlay?.remove();
     for (const dir of scratch) fs.rmSync(dir, { recursive: true, force: true });
   });
@@ -107,7 +115,7 @@ describe('patches/ on linux 7.2', () => {
     expect(String((await git(tree, ['status', '--porcelain', '--untracked-files=no'])).stdout)).toBe('');
   });
 
-  it("scripts/checkpatch.pl --strict: no errors, no checks, one false-positive warning", async () => {
+  it('scripts/checkpatch.pl --strict: no errors, no checks, one false-positive warning', async () => {
     const r = await timed('checkpatch', () => execa('perl', ['scripts/checkpatch.pl', '--strict', '--show-types', ...SERIES], { cwd: tree, reject: false }));
     const out = String(r.stdout);
     console.log(out);
@@ -173,7 +181,9 @@ describe('patches/ on linux 7.2', () => {
     fs.writeFileSync(toml, '[DEFAULT]\nimage = "korg-gcc:12"\n\n[trixie]\nimage = "korg-gcc:14"\nenv_file = "trixie.env"\n');
     fs.writeFileSync(path.join(tree, 'trixie.env'), '# the profile names its own .config\nKCONFIG_CONFIG=config.trixie\n');
     try {
-      const r = await timed('container tinyconfig @trixie', () => runMake('podman', tree, ['CONTAINER=@trixie', `O=${dirs.profile}`, 'tinyconfig'], { fragment: false }));
+      const r = await timed('container tinyconfig @trixie', () =>
+        runMake('podman', tree, ['CONTAINER=@trixie', `O=${dirs.profile}`, 'tinyconfig'], { fragment: false }),
+      );
       expect(r.exitCode, r.stderr).toBe(0);
       expect(r.stderr.split('\n')).toContain(banner('podman', 'korg-gcc:14'));
       // KCONFIG_CONFIG came from the env file; the compiler that configured it is trixie's GCC 14.
@@ -201,7 +211,9 @@ describe('patches/ on linux 7.2', () => {
     const r = await runMake('podman', tree, ['CONTAINER=korg-gcc:12', `O=${dirs.profile}`, 'bzImage'], { fragment: false, env: { PATH: bin } });
     expect(r.exitCode).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
-    expect(r.stderr).toMatch(/^\S+\/scripts\/Makefile\.container:\d+: \*\*\* CONTAINER builds need kbuild-container: install it \(npm install -g kbuild-container\)/);
+    expect(r.stderr).toMatch(
+      /^\S+\/scripts\/Makefile\.container:\d+: \*\*\* CONTAINER builds need kbuild-container: install it \(npm install -g kbuild-container\)/,
+    );
   });
 });
 
@@ -209,7 +221,10 @@ describe('patches/ on linux 6.12', () => {
   let overlay: Overlay;
   beforeAll(async () => {
     overlay = await mountOverlay(kernelTree('6.12'), 'kbc-patches-612-');
-    await gitBase(overlay.dir, touchedFiles().filter((f) => fs.existsSync(path.join(overlay.dir, f))));
+    await gitBase(
+      overlay.dir,
+      touchedFiles().filter((f) => fs.existsSync(path.join(overlay.dir, f))),
+    );
   });
   afterAll(async () => overlay?.remove());
 

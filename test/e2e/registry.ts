@@ -45,7 +45,19 @@ export async function startRegistry(): Promise<Registry> {
   const config = path.join(root, 'config.yml');
   fs.writeFileSync(
     config,
-    ['version: 0.1', 'log:', '  level: warn', 'storage:', '  filesystem:', `    rootdirectory: ${root}/data`, '  delete:', '    enabled: true', 'http:', `  addr: ${host}`, ''].join('\n'),
+    [
+      'version: 0.1',
+      'log:',
+      '  level: warn',
+      'storage:',
+      '  filesystem:',
+      `    rootdirectory: ${root}/data`,
+      '  delete:',
+      '    enabled: true',
+      'http:',
+      `  addr: ${host}`,
+      '',
+    ].join('\n'),
   );
   const child: ChildProcess = spawn('docker-registry', ['serve', config], { stdio: ['ignore', 'ignore', fs.openSync(path.join(root, 'log'), 'w')] });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -60,7 +72,8 @@ export async function startRegistry(): Promise<Registry> {
       await get(`${base}/`);
       break;
     } catch (err) {
-      if (i > 100 || child.exitCode !== null) throw new Error(`registry did not start on ${host}: ${(err as Error).message}\n${fs.readFileSync(path.join(root, 'log'), 'utf8')}`);
+      if (i > 100 || child.exitCode !== null)
+        throw new Error(`registry did not start on ${host}: ${(err as Error).message}\n${fs.readFileSync(path.join(root, 'log'), 'utf8')}`);
       await new Promise((r) => setTimeout(r, 100));
     }
   }

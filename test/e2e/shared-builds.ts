@@ -12,7 +12,20 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { expect, inject } from 'vitest';
-import { ROOTLESS_USER, asUser, compilersIn, kernelTree, removeScratch, runMake, sampleProcesses, scratchDir, startMake, userIds, type EngineKind, type MakeResult } from './support.js';
+import {
+  ROOTLESS_USER,
+  asUser,
+  compilersIn,
+  kernelTree,
+  removeScratch,
+  runMake,
+  sampleProcesses,
+  scratchDir,
+  startMake,
+  userIds,
+  type EngineKind,
+  type MakeResult,
+} from './support.js';
 
 /** One kernel × toolchain × engine configuration: what it is built from, nothing about who asks. */
 export interface BuildSpec {

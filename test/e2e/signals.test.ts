@@ -91,7 +91,10 @@ interface RunningBuild {
 /** A process's pid in its own (innermost) pid namespace. */
 function nsPid(pid: number): number | undefined {
   try {
-    const line = fs.readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('NSpid:'));
+    const line = fs
+      .readFileSync(`/proc/${pid}/status`, 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('NSpid:'));
     return line ? Number(line.trim().split(/\s+/).pop()) : undefined;
   } catch {
     return undefined;
@@ -104,29 +107,35 @@ async function startBuild(kind: EngineKind, dir: string, goals = ['bzImage'], co
   let found: RunningBuild | undefined;
   let exited = false;
   void handle.result.then(() => (exited = true));
-  const waited = await waitFor(async () => {
-    if (exited) return true;
-    if (!compiling.test(handle.stdout())) return false;
-    const procs = hostProcesses();
-    const ours = descendantsOf(handle.pid, procs);
-    const runId = runIdOf(ours);
-    const runner = ours.find((p) => /kbuild-container make$/.test(p.cmd));
-    const compiler = procs.find((p) => ['cc1', 'gcc', 'as'].includes(p.name) && (p.cwd === dir || p.cwd?.startsWith(dir + '/')));
-    if (!runId || !runner || !compiler) return false;
-    const [containerId] = await containersOfRun(kind, runId);
-    if (!containerId) return false;
-    const outerMake = procs.find((p) => p.pid === runner.ppid)!;
-    const pids = new Set([handle.pid, ...ours.map((p) => p.pid)]);
-    const innerMakes = buildProcesses(procs, { dirs: [dir] }).filter((p) => p.name === 'make' && !pids.has(p.pid));
-    const innerMakeNsPids = innerMakes.map((p) => nsPid(p.pid)).filter((n): n is number => n !== undefined);
-    let up = innerMakes[0];
-    while (up && nsPid(up.pid) !== 1) up = procs.find((p) => p.pid === up!.ppid)!;
-    found = { handle, runId, containerId, runner, outerMake, pids, compiler, innerMakeNsPids, pid1Name: up?.name };
-    return true;
-  }, 180_000, POLL_MS);
+  const waited = await waitFor(
+    async () => {
+      if (exited) return true;
+      if (!compiling.test(handle.stdout())) return false;
+      const procs = hostProcesses();
+      const ours = descendantsOf(handle.pid, procs);
+      const runId = runIdOf(ours);
+      const runner = ours.find((p) => /kbuild-container make$/.test(p.cmd));
+      const compiler = procs.find((p) => ['cc1', 'gcc', 'as'].includes(p.name) && (p.cwd === dir || p.cwd?.startsWith(dir + '/')));
+      if (!runId || !runner || !compiler) return false;
+      const [containerId] = await containersOfRun(kind, runId);
+      if (!containerId) return false;
+      const outerMake = procs.find((p) => p.pid === runner.ppid)!;
+      const pids = new Set([handle.pid, ...ours.map((p) => p.pid)]);
+      const innerMakes = buildProcesses(procs, { dirs: [dir] }).filter((p) => p.name === 'make' && !pids.has(p.pid));
+      const innerMakeNsPids = innerMakes.map((p) => nsPid(p.pid)).filter((n): n is number => n !== undefined);
+      let up = innerMakes[0];
+      while (up && nsPid(up.pid) !== 1) up = procs.find((p) => p.pid === up!.ppid)!;
+      found = { handle, runId, containerId, runner, outerMake, pids, compiler, innerMakeNsPids, pid1Name: up?.name };
+      return true;
+    },
+    180_000,
+    POLL_MS,
+  );
   if (!found) {
     const r = exited ? await handle.result : undefined;
-    throw new Error(`no compiler of the build seen (waited ${waited ?? 'too long'} ms, exit ${r?.exitCode}):\n${handle.stdout().slice(-2000)}\n${handle.stderr().slice(-2000)}`);
+    throw new Error(
+      `no compiler of the build seen (waited ${waited ?? 'too long'} ms, exit ${r?.exitCode}):\n${handle.stdout().slice(-2000)}\n${handle.stderr().slice(-2000)}`,
+    );
   }
   runIds.push({ kind, id: found.runId });
   return found;
@@ -151,7 +160,10 @@ async function timeToQuiescence(kind: EngineKind, build: RunningBuild, dir: stri
   const trace: string[] = [];
   let last = '';
   const note = (what: string[]) => {
-    const now = what.map((w) => w.replace(/^\d+ /, '')).sort().join('; ');
+    const now = what
+      .map((w) => w.replace(/^\d+ /, ''))
+      .sort()
+      .join('; ');
     if (now !== last) trace.push(`${((performance.now() - since) / 1000).toFixed(2)}s: ${now || 'nothing'}`);
     last = now;
   };
@@ -290,7 +302,8 @@ describe('two builds at once (rootful podman)', () => {
     for (const o of TWO_BUILDS_OBJECTS) fs.rmSync(path.join(dirA, o), { force: true });
     const a = await startBuild('podman', dirA, TWO_BUILDS_OBJECTS);
     expect(a.runId).not.toBe(b.runId);
-    const inspect = async (id: string) => (await execa('podman', ['inspect', '--format', '{{.State.Status}} {{.State.StartedAt}}', id], { reject: false })).stdout;
+    const inspect = async (id: string) =>
+      (await execa('podman', ['inspect', '--format', '{{.State.Status}} {{.State.StartedAt}}', id], { reject: false })).stdout;
     const aBefore = await inspect(a.containerId);
 
     const since = performance.now();
@@ -327,7 +340,12 @@ describe('rootful podman: run records', () => {
       const deadPid = Number(dead.stdout);
       const runs = path.join(cache, 'kbuild-container', 'runs');
       fs.mkdirSync(runs, { recursive: true });
-      const record = { name, enginePath: (await execa('sh', ['-c', 'command -v podman'])).stdout, removeArgs: ['rm', '--force', '--time=0', name], runnerPid: deadPid };
+      const record = {
+        name,
+        enginePath: (await execa('sh', ['-c', 'command -v podman'])).stdout,
+        removeArgs: ['rm', '--force', '--time=0', name],
+        runnerPid: deadPid,
+      };
       fs.writeFileSync(path.join(runs, name), JSON.stringify(record));
       // A run whose runner lives (this test process) must be left alone.
       const live = { ...record, name: 'kbuild-live-test', removeArgs: ['rm', '--force', '--time=0', 'kbuild-live-test'], runnerPid: process.pid };

@@ -99,7 +99,10 @@ export function removeScratch(dir: string): void {
 }
 
 export function userIds(user: string): { uid: number; gid: number } {
-  const line = fs.readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith(user + ':'));
+  const line = fs
+    .readFileSync('/etc/passwd', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith(user + ':'));
   if (!line) throw new Error(`no user ${user}: run scripts/setup-engines.sh`);
   const [, , uid, gid] = line.split(':');
   return { uid: Number(uid), gid: Number(gid) };
@@ -123,7 +126,12 @@ export interface MakeResult {
  * e.g. in an enabled tree) as the engine kind's user, CONTAINER_RUNTIME set
  * (unless runtime=false: the runner then picks the engine itself).
  */
-export async function runMake(kind: EngineKind, cwd: string, args: string[], options: { fragment?: boolean; runtime?: boolean; env?: Record<string, string>; input?: string; execa?: Options } = {}): Promise<MakeResult> {
+export async function runMake(
+  kind: EngineKind,
+  cwd: string,
+  args: string[],
+  options: { fragment?: boolean; runtime?: boolean; env?: Record<string, string>; input?: string; execa?: Options } = {},
+): Promise<MakeResult> {
   const runtime = options.runtime === false ? [] : [`CONTAINER_RUNTIME=${runtimeOf(kind)}`];
   const makeArgv = ['make', ...(options.fragment === false ? [] : ['-f', FRAGMENT]), ...runtime, ...args];
   const [file, ...rest] = asUser(kind, makeArgv);
@@ -208,7 +216,13 @@ export async function mountOverlay(lower: string, prefix = 'kbc-overlay-'): Prom
     await execa('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${lower},upperdir=${upper},workdir=${work}`, dir]);
   };
   const unmount = async () => {
-    if (fs.readFileSync('/proc/mounts', 'utf8').split('\n').some((l) => l.split(' ')[1] === dir)) await execa('umount', [dir]);
+    if (
+      fs
+        .readFileSync('/proc/mounts', 'utf8')
+        .split('\n')
+        .some((l) => l.split(' ')[1] === dir)
+    )
+      await execa('umount', [dir]);
   };
   await mount();
   return {
@@ -252,7 +266,12 @@ export interface MakeHandle {
  * Start what runMake runs, but in the background in a new process group
  * (`setsid`), so a test can signal the group, the runner or make itself.
  */
-export function startMake(kind: EngineKind, cwd: string, args: string[], options: { fragment?: boolean; env?: Record<string, string>; make?: string } = {}): MakeHandle {
+export function startMake(
+  kind: EngineKind,
+  cwd: string,
+  args: string[],
+  options: { fragment?: boolean; env?: Record<string, string>; make?: string } = {},
+): MakeHandle {
   const makeArgv = [options.make ?? 'make', ...(options.fragment === false ? [] : ['-f', FRAGMENT]), `CONTAINER_RUNTIME=${runtimeOf(kind)}`, ...args];
   const [file, ...rest] = asUser(kind, makeArgv);
   const start = Date.now();
@@ -291,7 +310,13 @@ export async function stopRunningMakes(): Promise<void> {
       } catch {
         break; // the group is gone
       }
-      if (await within(handle.result.then(() => true), 5000)) break;
+      if (
+        await within(
+          handle.result.then(() => true),
+          5000,
+        )
+      )
+        break;
     }
   }
 }
@@ -322,7 +347,11 @@ export function hostProcesses(): HostProcess[] {
       const [state, ppid] = stat.slice(close + 2).split(' ');
       const name = stat.slice(stat.indexOf('(') + 1, close);
       // As ps prints it: arguments joined by blanks, control characters as blanks.
-      const cmd = fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').replace(/\0+$/, '').replace(/[\0-\x1f]/g, ' ') || `[${name}]`;
+      const cmd =
+        fs
+          .readFileSync(`/proc/${entry}/cmdline`, 'utf8')
+          .replace(/\0+$/, '')
+          .replace(/[\0-\x1f]/g, ' ') || `[${name}]`;
       let cwd: string | undefined;
       try {
         cwd = fs.readlinkSync(`/proc/${entry}/cwd`);
@@ -366,8 +395,13 @@ function touches(p: HostProcess, dir: string): boolean {
  * not count: they have exited and only wait for their parent to reap them
  * (orphans are reaped by PID 1, which on the test VM does so lazily, ~1 s).
  */
-export function buildProcesses(procs: HostProcess[], { pids = new Set<number>(), dirs = [], words = [] }: { pids?: Set<number>; dirs?: string[]; words?: string[] }): HostProcess[] {
-  return procs.filter((p) => p.pid !== process.pid && p.state !== 'Z' && (pids.has(p.pid) || dirs.some((d) => touches(p, d)) || words.some((w) => p.cmd.includes(w))));
+export function buildProcesses(
+  procs: HostProcess[],
+  { pids = new Set<number>(), dirs = [], words = [] }: { pids?: Set<number>; dirs?: string[]; words?: string[] },
+): HostProcess[] {
+  return procs.filter(
+    (p) => p.pid !== process.pid && p.state !== 'Z' && (pids.has(p.pid) || dirs.some((d) => touches(p, d)) || words.some((w) => p.cmd.includes(w))),
+  );
 }
 
 /** Full ids of the containers (running or not) of one run, by its label value. */
@@ -396,7 +430,9 @@ export async function containersMounting(kind: EngineKind, dirs: string[]): Prom
   const argv = asUser(kind, [runtimeOf(kind), 'inspect', '--format', '{{.Name}} {{range .Mounts}}{{.Source}} {{end}}', ...ids]);
   const { stdout } = await execa(argv[0], argv.slice(1), { reject: false });
   const under = (source: string, dir: string) => source === dir || source.startsWith(dir + '/');
-  return String(stdout).split('\n').filter((line) => line.split(' ').some((source) => dirs.some((d) => under(source, d))));
+  return String(stdout)
+    .split('\n')
+    .filter((line) => line.split(' ').some((source) => dirs.some((d) => under(source, d))));
 }
 
 export interface Sampling {
@@ -440,6 +476,5 @@ export function isCompileJob(cmd: string): boolean {
 
 /** Compile jobs (cc1 on a source file) at work in one of `dirs`: Kbuild runs them with the O= dir as working directory. */
 export function compilersIn(dirs: string[]): (procs: HostProcess[]) => number {
-  return (procs) =>
-    procs.filter((p) => p.name === 'cc1' && isCompileJob(p.cmd) && dirs.some((d) => p.cwd === d || p.cwd?.startsWith(d + '/'))).length;
+  return (procs) => procs.filter((p) => p.name === 'cc1' && isCompileJob(p.cmd) && dirs.some((d) => p.cwd === d || p.cwd?.startsWith(d + '/'))).length;
 }

@@ -33,7 +33,7 @@ describe('enableTree', () => {
     expect(fs.existsSync(fragmentPath())).toBe(true);
   });
 
-  it('without CONTAINER, make still runs the kernel\'s Makefile', () => {
+  it("without CONTAINER, make still runs the kernel's Makefile", () => {
     enableTree(tree);
     expect(execFileSync('make', ['-s'], { cwd: tree, encoding: 'utf8', env: { ...process.env, MAKEFLAGS: '', CONTAINER: '' } })).toBe('kernel\n');
   });

@@ -15,7 +15,15 @@ afterEach(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 describe('findTreeAndCreateOutputDirs', () => {
   const invocation = (cwd: string, words: string[]) =>
-    buildInvocation({ cwd, goals: [], flags: [], jobs: { kind: 'default' }, overrides: ['CONTAINER=korg-gcc', ...words].map((w) => parseAssignment(w)!), silent: false, env: {} });
+    buildInvocation({
+      cwd,
+      goals: [],
+      flags: [],
+      jobs: { kind: 'default' },
+      overrides: ['CONTAINER=korg-gcc', ...words].map((w) => parseAssignment(w)!),
+      silent: false,
+      env: {},
+    });
 
   it('creates O= and INSTALL_MOD_PATH as the caller', () => {
     const tree = findTreeAndCreateOutputDirs(invocation(tmp, ['O=out/x86', 'INSTALL_MOD_PATH=stage']), { create: true });

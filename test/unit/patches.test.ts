@@ -10,7 +10,10 @@ const PATCHES = path.join(REPO, 'patches');
 const INPUTS = path.join(REPO, 'scripts', 'patches');
 const AUTHOR = 'kbuild-container developers <kbuild-container@example.invalid>';
 
-const files = fs.readdirSync(PATCHES).filter((f) => f.endsWith('.patch')).sort();
+const files = fs
+  .readdirSync(PATCHES)
+  .filter((f) => f.endsWith('.patch'))
+  .sort();
 const series = files.filter((f) => !f.startsWith('0000-'));
 const read = (f: string) => fs.readFileSync(path.join(PATCHES, f), 'utf8');
 

@@ -88,7 +88,9 @@ export async function timeline(b: Bench, engine: string): Promise<void> {
   };
   b.breakdown.engines[engine] = figures;
   for (const [k, st] of Object.entries(figures.steps)) b.log(`  ${k}: ${st.median.toFixed(1)} ms`);
-  b.log(`  kernelversion: runner ${figures.runner.median.toFixed(0)} ms, unbundled ${figures.esm.median.toFixed(0)} ms, bare ${figures.bare.median.toFixed(0)} ms, make alone ${figures.makeOnly.median.toFixed(0)} ms`);
+  b.log(
+    `  kernelversion: runner ${figures.runner.median.toFixed(0)} ms, unbundled ${figures.esm.median.toFixed(0)} ms, bare ${figures.bare.median.toFixed(0)} ms, make alone ${figures.makeOnly.median.toFixed(0)} ms`,
+  );
 }
 
 /** node --cpu-prof of the runner during kernelversion: loader time and self time by kind of code. */

@@ -5,7 +5,13 @@ import { paired, summarize } from '../stats.js';
 import { versusBare } from './versus-bare.js';
 
 export async function noop(b: Bench, kind: string, engine: string): Promise<void> {
-  const { sa, sb, a, b: bare, relinks } = await versusBare(b, { kind, engine, goals: ['bzImage'], jobs: b.cfg.jobs, runs: b.cfg.noopRuns, what: 'noop', relinkCheck: true });
+  const {
+    sa,
+    sb,
+    a,
+    b: bare,
+    relinks,
+  } = await versusBare(b, { kind, engine, goals: ['bzImage'], jobs: b.cfg.jobs, runs: b.cfg.noopRuns, what: 'noop', relinkCheck: true });
   const diff = summarize(paired(a, bare, (x, y) => x - y));
   const delta = (sa.median - sb.median) / 1000;
   const up = kind.startsWith('upstream');

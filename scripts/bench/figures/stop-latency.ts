@@ -36,7 +36,8 @@ export function containerNameOf(argv: readonly string[]): string | undefined {
 }
 
 /** `ENGINE ...` that succeeds while the container exists. */
-const existsArgs = (engine: string, name: string): string[] => (engine === 'podman' ? ['container', 'exists', name] : ['container', 'inspect', '--format', '{{.Id}}', name]);
+const existsArgs = (engine: string, name: string): string[] =>
+  engine === 'podman' ? ['container', 'exists', name] : ['container', 'inspect', '--format', '{{.Id}}', name];
 
 /** The runner's own way to remove a container at once. */
 const removeArgs = (engine: string, name: string): string[] => ENGINES[engine].removeArgs(name);
@@ -102,7 +103,8 @@ async function stopTrial(b: Bench, { kind, engine, signal, target }: Trial): Pro
   if (target === 'group') process.kill(-pgid, signal);
   else process.kill(runnerPid as number, signal);
 
-  const isRoot = (p: Proc): boolean => p.pid !== process.pid && (p.pgid === pgid || (p.ppid !== process.pid && cmdline(p.pid).some((w) => w.includes(container) || w.includes(cid))));
+  const isRoot = (p: Proc): boolean =>
+    p.pid !== process.pid && (p.pgid === pgid || (p.ppid !== process.pid && cmdline(p.pid).some((w) => w.includes(container) || w.includes(cid))));
   const alive = (): Proc[] => descendants(listProcesses(), isRoot).filter((p) => p.state !== 'Z');
   let procsGone: number | undefined;
   let ctrGone: number | undefined;

@@ -45,11 +45,13 @@ export async function versusBare(b: Bench, { kind, engine, goals, jobs, runs, wh
   }
   const vmlinux = path.resolve(b.tree, o, 'vmlinux');
   const mtimes = new Set<number>();
-  const checked = (command: Timed): Timed => async () => {
-    const r = await command();
-    if (relinkCheck) mtimes.add(fs.statSync(vmlinux).mtimeMs);
-    return r;
-  };
+  const checked =
+    (command: Timed): Timed =>
+    async () => {
+      const r = await command();
+      if (relinkCheck) mtimes.add(fs.statSync(vmlinux).mtimeMs);
+      return r;
+    };
   const samples = await alternate({ tool: checked(tool), bare: checked(bare) }, { runs, warmup: b.cfg.warmup });
   const a = samples.tool.map((r) => r.ms);
   const bb = samples.bare.map((r) => r.ms);

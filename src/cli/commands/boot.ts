@@ -7,9 +7,11 @@ import type { SetStatus } from '../program.js';
 export function registerBootCommands(program: Command, setStatus: SetStatus): void {
   program
     .command('boot-config')
-    .argument('[arch]', 'x86_64 or arm64 (default: this machine\'s)')
+    .argument('[arch]', "x86_64 or arm64 (default: this machine's)")
     .summary('print the path of the minimal bootable config fragment (x86_64, arm64)')
-    .description('Print the path of the shipped config fragment that, as KCONFIG_ALLCONFIG of allnoconfig, gives a minimal kernel that boots with `make ... boot`.')
+    .description(
+      'Print the path of the shipped config fragment that, as KCONFIG_ALLCONFIG of allnoconfig, gives a minimal kernel that boots with `make ... boot`.',
+    )
     .action((arch?: string) => {
       process.stdout.write(bootConfigPath(arch) + '\n');
       setStatus(0);

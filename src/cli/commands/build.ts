@@ -21,11 +21,14 @@ export function registerBuildCommands(program: Command, setStatus: SetStatus): v
   program
     .command('make')
     .summary('run the invocation Makefile.container hands over (from a make recipe)')
-    .description('Run the make invocation that make/Makefile.container hands over through MAKEFLAGS and the environment. Called from a make recipe, not by hand.')
+    .description(
+      'Run the make invocation that make/Makefile.container hands over through MAKEFLAGS and the environment. Called from a make recipe, not by hand.',
+    )
     .action(async () => setStatus(await runFromMake()));
 
   // Make's own words (-j8, -C dir, O=..., goals) pass through untouched.
-  const makeWords = (cmd: Command) => cmd.argument('[make-args...]', "make's arguments, CONTAINER=image among them").allowUnknownOption().helpOption('--help', 'show this help');
+  const makeWords = (cmd: Command) =>
+    cmd.argument('[make-args...]', "make's arguments, CONTAINER=image among them").allowUnknownOption().helpOption('--help', 'show this help');
   makeWords(program.command('run'))
     .summary("run 'make MAKE-ARGS' in a container (CONTAINER=image among them)")
     .description("Run 'make MAKE-ARGS' in a container, as 'make CONTAINER=image MAKE-ARGS' would in an enabled tree.")

@@ -16,7 +16,9 @@ export function registerHookCommands(program: Command, setStatus: SetStatus): vo
   const hook = program
     .command('hook')
     .summary('rebuild and push the images on git push (hook install|uninstall|status BARE_REPO)')
-    .description('A git post-receive hook for the repository holding the image recipes: every push to the branch rebuilds the images in the background and pushes them to a registry.');
+    .description(
+      'A git post-receive hook for the repository holding the image recipes: every push to the branch rebuilds the images in the background and pushes them to a registry.',
+    );
   hook
     .command('install')
     .argument('<bare-repo>', 'the bare repository pushes arrive in')
@@ -28,15 +30,29 @@ export function registerHookCommands(program: Command, setStatus: SetStatus): vo
     .option('--prefix <prefix>', 'PREFIX= of the image names', 'korg-')
     .option('--images-dir <dir>', 'where the images Makefile is in the pushed tree', 'images')
     .option('--image <name>', 'build only this image, a family name or tag (repeatable; default: the default set)', collect, [])
-    .action(async (repo: string, o: { branch: string; registry?: string; plainHttp: boolean; mailTo?: string; prefix: string; imagesDir: string; image: string[] }) => {
-      const file = await installHook(
-        repo,
-        { branch: o.branch, registry: o.registry, plainHttp: o.plainHttp, mailTo: o.mailTo, prefix: o.prefix, imagesDir: o.imagesDir, images: o.image, sendmail: process.env.SENDMAIL },
-        thisRunner(),
-      );
-      process.stderr.write(`kbuild-container: wrote ${file}\n`);
-      setStatus(0);
-    });
+    .action(
+      async (
+        repo: string,
+        o: { branch: string; registry?: string; plainHttp: boolean; mailTo?: string; prefix: string; imagesDir: string; image: string[] },
+      ) => {
+        const file = await installHook(
+          repo,
+          {
+            branch: o.branch,
+            registry: o.registry,
+            plainHttp: o.plainHttp,
+            mailTo: o.mailTo,
+            prefix: o.prefix,
+            imagesDir: o.imagesDir,
+            images: o.image,
+            sendmail: process.env.SENDMAIL,
+          },
+          thisRunner(),
+        );
+        process.stderr.write(`kbuild-container: wrote ${file}\n`);
+        setStatus(0);
+      },
+    );
   hook
     .command('uninstall')
     .argument('<bare-repo>')

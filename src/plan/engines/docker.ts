@@ -10,7 +10,10 @@ export const docker: Engine = {
   canPassFds: false,
   explainFailure(stderr: string, image: string): Explanation | undefined {
     if (/No such image|Unable to find image|pull access denied/i.test(stderr))
-      return { message: `image '${image}' not found in docker's local store`, hint: `build it (docker build -t ${image} ...) or pull it (docker pull ${image})` };
+      return {
+        message: `image '${image}' not found in docker's local store`,
+        hint: `build it (docker build -t ${image} ...) or pull it (docker pull ${image})`,
+      };
     if (/Cannot connect to the Docker daemon|Is the docker daemon running|error during connect/i.test(stderr))
       return { message: 'the Docker daemon is not reachable', hint: 'start it (systemctl start docker) or use CONTAINER_RUNTIME=podman' };
     if (/permission denied.*docker\.sock/i.test(stderr))

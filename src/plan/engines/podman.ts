@@ -14,14 +14,25 @@ export const podman: Engine = {
   canPassFds: true,
   explainFailure(stderr: string, image: string): Explanation | undefined {
     if (/image not known|no such image|unable to find .* in local storage/i.test(stderr))
-      return { message: `image '${image}' not found in podman's local store`, hint: `build it (podman build -t ${image} ...) or pull it (podman pull ${image})` };
+      return {
+        message: `image '${image}' not found in podman's local store`,
+        hint: `build it (podman build -t ${image} ...) or pull it (podman pull ${image})`,
+      };
     // Only a remote client (podman --remote, podman machine) talks to a service.
     if (/cannot connect to Podman|unable to connect to Podman/i.test(stderr))
-      return { message: `podman cannot reach its service: ${firstLine(stderr)}`, hint: 'start it (podman machine start, or systemctl --user start podman.socket)' };
+      return {
+        message: `podman cannot reach its service: ${firstLine(stderr)}`,
+        hint: 'start it (podman machine start, or systemctl --user start podman.socket)',
+      };
     return undefined;
   },
 };
 
 export function firstLine(text: string): string {
-  return text.split('\n').map((l) => l.trim()).find(Boolean) ?? '';
+  return (
+    text
+      .split('\n')
+      .map((l) => l.trim())
+      .find(Boolean) ?? ''
+  );
 }

@@ -50,8 +50,16 @@ describe('the /proc reader', () => {
   it('finds the descendants of the roots, roots included, and nothing else', () => {
     const p = (pid: number, ppid: number): Proc => ({ pid, ppid, pgid: pid, comm: `p${pid}`, state: 'S' });
     const procs = [p(1, 0), p(2, 1), p(3, 2), p(4, 3), p(5, 1), p(6, 5)];
-    expect(descendants(procs, (x) => x.pid === 2).map((x) => x.pid).sort()).toEqual([2, 3, 4]);
-    expect(descendants(procs, (x) => x.pid === 4 || x.pid === 5).map((x) => x.pid).sort()).toEqual([4, 5, 6]);
+    expect(
+      descendants(procs, (x) => x.pid === 2)
+        .map((x) => x.pid)
+        .sort(),
+    ).toEqual([2, 3, 4]);
+    expect(
+      descendants(procs, (x) => x.pid === 4 || x.pid === 5)
+        .map((x) => x.pid)
+        .sort(),
+    ).toEqual([4, 5, 6]);
   });
 });
 
@@ -112,7 +120,23 @@ describe('options', () => {
 
   it('defaults: the figures of the README, engines that are installed, key order of the JSON', () => {
     const { cfg, noWait, keepWork, json } = parseOptions([], facts);
-    expect(Object.keys(cfg)).toEqual(['runs', 'warmup', 'noopRuns', 'fullRuns', 'stopReps', 'stopTimeoutMs', 'gateMaxMs', 'gateBudgetMs', 'jobs', 'image', 'pristine', 'work', 'phases', 'upstream', 'engines']);
+    expect(Object.keys(cfg)).toEqual([
+      'runs',
+      'warmup',
+      'noopRuns',
+      'fullRuns',
+      'stopReps',
+      'stopTimeoutMs',
+      'gateMaxMs',
+      'gateBudgetMs',
+      'jobs',
+      'image',
+      'pristine',
+      'work',
+      'phases',
+      'upstream',
+      'engines',
+    ]);
     expect({ ...cfg, phases: [...cfg.phases] }).toEqual({
       runs: 15,
       warmup: 2,

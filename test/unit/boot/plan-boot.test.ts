@@ -77,9 +77,30 @@ describe('archOfKernelImage', () => {
 describe('qemuArgs', () => {
   it('x86_64: q35, -cpu max, serial on stdio, no monitor, no reboot, panic=-1', () => {
     expect(qemuArgs('x86_64', { kernel: '/o/arch/x86/boot/bzImage', initramfs: '/t/i.cpio', accel: 'tcg', append: '' })).toEqual([
-      'qemu-system-x86_64', '-M', 'q35', '-cpu', 'max', '-accel', 'tcg', '-m', '256M',
-      '-nodefaults', '-no-user-config', '-display', 'none', '-monitor', 'none', '-serial', 'stdio', '-no-reboot',
-      '-kernel', '/o/arch/x86/boot/bzImage', '-initrd', '/t/i.cpio', '-append', 'console=ttyS0 panic=-1 rdinit=/init',
+      'qemu-system-x86_64',
+      '-M',
+      'q35',
+      '-cpu',
+      'max',
+      '-accel',
+      'tcg',
+      '-m',
+      '256M',
+      '-nodefaults',
+      '-no-user-config',
+      '-display',
+      'none',
+      '-monitor',
+      'none',
+      '-serial',
+      'stdio',
+      '-no-reboot',
+      '-kernel',
+      '/o/arch/x86/boot/bzImage',
+      '-initrd',
+      '/t/i.cpio',
+      '-append',
+      'console=ttyS0 panic=-1 rdinit=/init',
     ]);
   });
   it('arm64: virt, cortex-a57, ttyAMA0, extra words appended', () => {
@@ -92,8 +113,17 @@ describe('qemuArgs', () => {
 describe('planBoot', () => {
   const nonce = '0123456789abcdef01234567';
   const plan = planBoot({
-    arch: 'x86_64', engine: podman, enginePath: '/usr/bin/podman', host, image: 'korg-qemu:x86', buildDir: '/b/o', workDir: '/tmp/w',
-    settings: readBootSettings([], {}), accel: 'tcg', nonce, runId: 'r1',
+    arch: 'x86_64',
+    engine: podman,
+    enginePath: '/usr/bin/podman',
+    host,
+    image: 'korg-qemu:x86',
+    buildDir: '/b/o',
+    workDir: '/tmp/w',
+    settings: readBootSettings([], {}),
+    accel: 'tcg',
+    nonce,
+    runId: 'r1',
   });
   it('mounts the build read-only and the work directory read-write, no network, no stdin', () => {
     expect(plan.args).toContain('--volume=/b/o:/b/o:ro');
@@ -111,8 +141,17 @@ describe('planBoot', () => {
   });
   it('passes /dev/kvm only under KVM', () => {
     const kvm = planBoot({
-      arch: 'x86_64', engine: podman, enginePath: 'podman', host, image: 'q', buildDir: '/b', workDir: '/w',
-      settings: readBootSettings([], {}), accel: 'kvm', nonce, runId: 'r2',
+      arch: 'x86_64',
+      engine: podman,
+      enginePath: 'podman',
+      host,
+      image: 'q',
+      buildDir: '/b',
+      workDir: '/w',
+      settings: readBootSettings([], {}),
+      accel: 'kvm',
+      nonce,
+      runId: 'r2',
     });
     expect(kvm.args).toContain('--device=/dev/kvm');
     expect(plan.args).not.toContain('--device=/dev/kvm');

@@ -35,7 +35,7 @@ describe('real consoles', () => {
     if (verdict === 'FAIL' && exitCode === BOOT_EXIT.kernelFailure) expect(v.evidence.length).toBeGreaterThan(0);
   });
 
-  it('a passing console with another boot\'s nonce is no PASS', () => {
+  it("a passing console with another boot's nonce is no PASS", () => {
     const text = fixture('x86_64-debian-6.1-pass.log');
     expect(decideVerdict({ console: text, nonce: '0'.repeat(24), timedOut: false }).verdict).toBe('FAIL');
     expect(decideVerdict({ console: text, nonce: '0'.repeat(24), timedOut: true }).verdict).toBe('TIMEOUT');

@@ -10,7 +10,13 @@ describe('errorLines', () => {
     [
       'an infrastructure error: command quoted for sh, status, signal, hint',
       new InfraError('podman failed', { command: ['/usr/bin/podman', 'run', 'a b', "it's", '$HOME'], exitCode: 125, signal: 'SIGSEGV', hint: 'try again' }),
-      ['kbuild-container: podman failed', "  command: /usr/bin/podman run 'a b' 'it'\\''s' '$HOME'", '  exit status: 125', '  signal: SIGSEGV', '  hint: try again'],
+      [
+        'kbuild-container: podman failed',
+        "  command: /usr/bin/podman run 'a b' 'it'\\''s' '$HOME'",
+        '  exit status: 125',
+        '  signal: SIGSEGV',
+        '  hint: try again',
+      ],
     ],
   ])('%s', (_name, err, lines) => {
     expect(errorLines(err)).toEqual(lines);

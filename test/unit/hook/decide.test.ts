@@ -23,7 +23,15 @@ const C = 'c'.repeat(40);
 const Z = '0'.repeat(40);
 
 function record(commit: string, state: BuildRecord['state'], extra: Partial<BuildRecord> = {}): BuildRecord {
-  return { commit, subject: `subject ${commit[0]}`, state, queuedAt: `2026-11-30T10:00:0${commit === A ? 1 : commit === B ? 2 : 3}.000Z`, tags: [], log: `/r/logs/${commit}.log`, ...extra };
+  return {
+    commit,
+    subject: `subject ${commit[0]}`,
+    state,
+    queuedAt: `2026-11-30T10:00:0${commit === A ? 1 : commit === B ? 2 : 3}.000Z`,
+    tags: [],
+    log: `/r/logs/${commit}.log`,
+    ...extra,
+  };
 }
 
 describe('post-receive input', () => {
@@ -44,7 +52,16 @@ describe('post-receive input', () => {
     ['a tag', [{ old: Z, new: B, ref: 'refs/tags/main' }], 'main', undefined],
     ['the branch was deleted', [{ old: A, new: Z, ref: 'refs/heads/main' }], 'main', undefined],
     ['a branch whose name only ends like it', [{ old: A, new: B, ref: 'refs/heads/x/main' }], 'main', undefined],
-    ['one push with several refs', [{ old: A, new: B, ref: 'refs/heads/next' }, { old: Z, new: C, ref: 'refs/heads/next2' }, { old: A, new: C, ref: 'refs/heads/next' }], 'next', C],
+    [
+      'one push with several refs',
+      [
+        { old: A, new: B, ref: 'refs/heads/next' },
+        { old: Z, new: C, ref: 'refs/heads/next2' },
+        { old: A, new: C, ref: 'refs/heads/next' },
+      ],
+      'next',
+      C,
+    ],
   ] as const)('%s', (_what, updates, branch, expected) => {
     expect(commitToQueue([...updates], branch)).toBe(expected);
   });
@@ -60,21 +77,27 @@ describe('--registry', () => {
     expect(parseRegistry(value)).toEqual(expected);
   });
 
-  it.each(['http://127.0.0.1:5000/k', 'registry.kernel.org', 'kernel', 'host.example/UPPER', 'host.example/a:tag', 'host.example/a b', 'bad_host.example/k', ''])(
-    'refuses %j with one line',
-    (value) => {
-      const err = (() => {
-        try {
-          parseRegistry(value);
-        } catch (e) {
-          return e as Error;
-        }
-      })();
-      expect(err).toBeInstanceOf(UserError);
-      expect(err!.message).toContain(`--registry '${value}'`);
-      expect(err!.message).not.toContain('\n');
-    },
-  );
+  it.each([
+    'http://127.0.0.1:5000/k',
+    'registry.kernel.org',
+    'kernel',
+    'host.example/UPPER',
+    'host.example/a:tag',
+    'host.example/a b',
+    'bad_host.example/k',
+    '',
+  ])('refuses %j with one line', (value) => {
+    const err = (() => {
+      try {
+        parseRegistry(value);
+      } catch (e) {
+        return e as Error;
+      }
+    })();
+    expect(err).toBeInstanceOf(UserError);
+    expect(err!.message).toContain(`--registry '${value}'`);
+    expect(err!.message).not.toContain('\n');
+  });
 });
 
 describe('the hook script', () => {
@@ -114,7 +137,13 @@ describe('the queue', () => {
 
 describe('reporting', () => {
   it('reads pushed tags from the PUSH lines only', () => {
-    const log = ['  BUILD   korg-gcc:12-x86', '  TAG     korg-gcc:12', '  PUSH    127.0.0.1:5000/k/korg-gcc:12', 'make: PUSH nothing', '  PUSH    127.0.0.1:5000/k/korg-gcc'].join('\n');
+    const log = [
+      '  BUILD   korg-gcc:12-x86',
+      '  TAG     korg-gcc:12',
+      '  PUSH    127.0.0.1:5000/k/korg-gcc:12',
+      'make: PUSH nothing',
+      '  PUSH    127.0.0.1:5000/k/korg-gcc',
+    ].join('\n');
     expect(pushedTags(log)).toEqual(['127.0.0.1:5000/k/korg-gcc:12', '127.0.0.1:5000/k/korg-gcc']);
   });
 
@@ -144,9 +173,18 @@ describe('reporting', () => {
     ['built', 'PASS'],
     ['failed', 'FAIL'],
   ] as const)('a %s build mails %s with commit, tags and the log tail', (state, verdict) => {
-    const mail = composeMail('maint@example.org', record(A, state, { tags: ['r/k/a:1'], start: '2026-11-30T10:00:00Z', end: '2026-11-30T10:00:09Z' }), '/srv/x.git', 'line 1\nline 2\n');
+    const mail = composeMail(
+      'maint@example.org',
+      record(A, state, { tags: ['r/k/a:1'], start: '2026-11-30T10:00:00Z', end: '2026-11-30T10:00:09Z' }),
+      '/srv/x.git',
+      'line 1\nline 2\n',
+    );
     const [headers, body] = mail.split('\n\n', 2);
-    expect(headers.split('\n')).toEqual(['To: maint@example.org', `Subject: [kbuild-container] ${verdict} ${A.slice(0, 12)} subject a`, 'Content-Type: text/plain; charset=utf-8']);
+    expect(headers.split('\n')).toEqual([
+      'To: maint@example.org',
+      `Subject: [kbuild-container] ${verdict} ${A.slice(0, 12)} subject a`,
+      'Content-Type: text/plain; charset=utf-8',
+    ]);
     expect(body).toContain(`Commit:     ${A}`);
     expect(body).toContain('Tags:       r/k/a:1');
     expect(mail).toMatch(/line 1\nline 2\n$/);

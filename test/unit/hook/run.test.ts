@@ -28,7 +28,8 @@ afterEach(() => {
 });
 afterAll(async () => {
   await new Promise((r) => setTimeout(r, 300));
-  for (const d of fs.readdirSync(os.tmpdir()).filter((n) => n.startsWith('kbc-hook-unit-'))) fs.rmSync(path.join(os.tmpdir(), d), { recursive: true, force: true });
+  for (const d of fs.readdirSync(os.tmpdir()).filter((n) => n.startsWith('kbc-hook-unit-')))
+    fs.rmSync(path.join(os.tmpdir(), d), { recursive: true, force: true });
 });
 
 // Holds each build until ROOT/gate exists when GATED is in the recipe's tree, then prints what the family prints.
@@ -50,7 +51,11 @@ interface Fixture {
 }
 
 function git(cwd: string, ...args: string[]): string {
-  return execFileSync('git', ['-c', 'user.email=t@example.org', '-c', 'user.name=t', ...args], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+  return execFileSync('git', ['-c', 'user.email=t@example.org', '-c', 'user.name=t', ...args], {
+    cwd,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  }).trim();
 }
 
 /** A bare repository with one commit of images/Makefile on main, a clone to push from, a mail capture. */
@@ -92,11 +97,19 @@ async function push(f: Fixture) {
 
 function records(f: Fixture): Record<string, { state: string; pid?: number; tags: string[]; reason?: string }> {
   const dir = path.join(f.bare, 'kbuild-container', 'records');
-  return Object.fromEntries(fs.readdirSync(dir).filter((n) => n.endsWith('.json')).map((n) => [n.slice(0, -5), JSON.parse(fs.readFileSync(path.join(dir, n), 'utf8'))]));
+  return Object.fromEntries(
+    fs
+      .readdirSync(dir)
+      .filter((n) => n.endsWith('.json'))
+      .map((n) => [n.slice(0, -5), JSON.parse(fs.readFileSync(path.join(dir, n), 'utf8'))]),
+  );
 }
 
 function mails(f: Fixture): string[] {
-  return fs.readdirSync(f.mails).sort().map((n) => fs.readFileSync(path.join(f.mails, n), 'utf8'));
+  return fs
+    .readdirSync(f.mails)
+    .sort()
+    .map((n) => fs.readFileSync(path.join(f.mails, n), 'utf8'));
 }
 
 function snapshot(dir: string): Record<string, string> {
@@ -117,7 +130,8 @@ async function until(check: () => unknown, timeoutMs: number): Promise<void> {
   expect(await waitFor(check, timeoutMs), `still waiting after ${timeoutMs} ms for ${check.toString()}`).toBeTruthy();
 }
 
-const idle = (f: Fixture) => () => !fs.existsSync(path.join(f.bare, 'kbuild-container', 'worker.lock')) && !fs.existsSync(path.join(f.bare, 'kbuild-container', 'pending'));
+const idle = (f: Fixture) => () =>
+  !fs.existsSync(path.join(f.bare, 'kbuild-container', 'worker.lock')) && !fs.existsSync(path.join(f.bare, 'kbuild-container', 'pending'));
 
 describe('hook install and uninstall', () => {
   it('round-trips to the original files, and the hook is a few lines handing over to the CLI', async () => {
@@ -131,7 +145,8 @@ describe('hook install and uninstall', () => {
     expect(hook).toContain(`hook post-receive ${f.bare}`);
     expect(fs.statSync(path.join(f.bare, 'hooks', 'post-receive')).mode & 0o777).toBe(0o755);
     // Group-readable, never world-anything.
-    for (const p of ['kbuild-container', 'kbuild-container/logs', 'kbuild-container/records']) expect(fs.statSync(path.join(f.bare, p)).mode & 0o777).toBe(0o750);
+    for (const p of ['kbuild-container', 'kbuild-container/logs', 'kbuild-container/records'])
+      expect(fs.statSync(path.join(f.bare, p)).mode & 0o777).toBe(0o750);
     expect(fs.statSync(path.join(f.bare, 'kbuild-container', 'config.json')).mode & 0o777).toBe(0o640);
     const removed = await cli(f, 'hook', 'uninstall', f.bare);
     expect(removed.stderr).toBe(`kbuild-container: removed ${f.bare}/hooks/post-receive`);
@@ -154,13 +169,37 @@ describe('hook install and uninstall', () => {
 
   it.each([
     ['not a bare repository', (f: Fixture) => [f.work], (f: Fixture) => `kbuild-container: ${f.work}: not a bare git repository`],
-    ['no such directory', (f: Fixture) => [path.join(f.root, 'nope')], (f: Fixture) => `kbuild-container: ${path.join(f.root, 'nope')}: not a bare git repository`],
-    ['an unknown branch', (f: Fixture) => [f.bare, '--branch', 'next'], (f: Fixture) => `kbuild-container: --branch 'next': no such branch in ${f.bare} (it has: main)`],
-    ['a bad --registry', (f: Fixture) => [f.bare, '--registry', 'https://r.example/k'], () => /^kbuild-container: --registry 'https:\/\/r\.example\/k': no scheme/],
-    ['a registry that does not answer', (f: Fixture) => [f.bare, '--registry', '127.0.0.1:9/k', '--plain-http'], () => /^kbuild-container: registry 127\.0\.0\.1:9 does not answer at http:\/\/127\.0\.0\.1:9\/v2\/: /],
-    ['plain http to another machine', (f: Fixture) => [f.bare, '--registry', 'r.example/k', '--plain-http'], () => /^kbuild-container: --plain-http is only for a registry on this machine/],
+    [
+      'no such directory',
+      (f: Fixture) => [path.join(f.root, 'nope')],
+      (f: Fixture) => `kbuild-container: ${path.join(f.root, 'nope')}: not a bare git repository`,
+    ],
+    [
+      'an unknown branch',
+      (f: Fixture) => [f.bare, '--branch', 'next'],
+      (f: Fixture) => `kbuild-container: --branch 'next': no such branch in ${f.bare} (it has: main)`,
+    ],
+    [
+      'a bad --registry',
+      (f: Fixture) => [f.bare, '--registry', 'https://r.example/k'],
+      () => /^kbuild-container: --registry 'https:\/\/r\.example\/k': no scheme/,
+    ],
+    [
+      'a registry that does not answer',
+      (f: Fixture) => [f.bare, '--registry', '127.0.0.1:9/k', '--plain-http'],
+      () => /^kbuild-container: registry 127\.0\.0\.1:9 does not answer at http:\/\/127\.0\.0\.1:9\/v2\/: /,
+    ],
+    [
+      'plain http to another machine',
+      (f: Fixture) => [f.bare, '--registry', 'r.example/k', '--plain-http'],
+      () => /^kbuild-container: --plain-http is only for a registry on this machine/,
+    ],
     ['a bad --mail-to', (f: Fixture) => [f.bare, '--mail-to', 'a@b,c@d'], () => /^kbuild-container: --mail-to 'a@b,c@d': not a plain mail address/],
-    ['an unknown option', (f: Fixture) => [f.bare, '--registery', 'x'], () => /^kbuild-container: unknown option '--registery' \(Did you mean --registry\?\) \(try --help\)$/],
+    [
+      'an unknown option',
+      (f: Fixture) => [f.bare, '--registery', 'x'],
+      () => /^kbuild-container: unknown option '--registery' \(Did you mean --registry\?\) \(try --help\)$/,
+    ],
   ] as const)('%s: one line, non-zero, nothing written', async (_what, args, message) => {
     const f = fixture();
     const before = snapshot(f.root);
@@ -187,7 +226,9 @@ describe('a push', () => {
     const remote = r.stderr.split('\n').filter((l) => l.startsWith('remote: '));
     expect(remote).toEqual([
       expect.stringMatching(
-        new RegExp(`^remote: kbuild-container: queued ${sha.slice(0, 12)} for an image build \\(log: ${f.bare}/kbuild-container/logs/${sha}\\.log; kbuild-container hook status ${f.bare}\\)\\s*$`),
+        new RegExp(
+          `^remote: kbuild-container: queued ${sha.slice(0, 12)} for an image build \\(log: ${f.bare}/kbuild-container/logs/${sha}\\.log; kbuild-container hook status ${f.bare}\\)\\s*$`,
+        ),
       ),
     ]);
     // The push is back while the build is still held at the gate.
@@ -203,7 +244,9 @@ describe('a push', () => {
     expect(checkout.startsWith(f.bare)).toBe(false);
     expect(fs.existsSync(checkout)).toBe(false);
     const status = await cli(f, 'hook', 'status', f.bare);
-    expect(status.stdout).toMatch(new RegExp(`^COMMIT\\s+STATE.*\\n${sha.slice(0, 12)}\\s+built\\s+\\S+Z\\s+\\d+s\\s+-\\s+${f.bare}/kbuild-container/logs/${sha}\\.log$`, 'm'));
+    expect(status.stdout).toMatch(
+      new RegExp(`^COMMIT\\s+STATE.*\\n${sha.slice(0, 12)}\\s+built\\s+\\S+Z\\s+\\d+s\\s+-\\s+${f.bare}/kbuild-container/logs/${sha}\\.log$`, 'm'),
+    );
     const [mail] = mails(f);
     expect(mail).toContain(`Subject: [kbuild-container] PASS ${sha.slice(0, 12)} images: hold the build\n`);
     expect(mail).toContain(`  BUILD   kt-gcc:1 rev=${sha}`);
@@ -266,7 +309,10 @@ describe('a push', () => {
     const worker = records(f)[sha].pid!;
     const lock = path.join(f.bare, 'kbuild-container', 'worker.lock');
     expect(fs.existsSync(lock)).toBe(true);
-    const building = () => spawnSync('pgrep', ['-f', `${sha}`]).stdout.toString().trim();
+    const building = () =>
+      spawnSync('pgrep', ['-f', `${sha}`])
+        .stdout.toString()
+        .trim();
     await until(() => building() !== '', 10_000);
     process.kill(worker, 'SIGKILL');
     await until(() => building() === '' && !fs.existsSync(lock), 15_000);

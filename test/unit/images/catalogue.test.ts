@@ -33,8 +33,16 @@ describe('parseFamily (the shipped images/family.conf)', () => {
 
   it('reads lists and dashes', () => {
     expect(parseFamily('# c\n\ngcc gcc:1-x86-x86 x86_64 x86_64 1.0 sid a,b - t1,t2 extra')[0]).toEqual({
-      kind: 'gcc', name: 'gcc:1-x86-x86', host: 'x86_64', target: 'x86_64', version: '1.0', suite: 'sid',
-      debian: ['a', 'b'], korg: undefined, tags: ['t1', 't2'], set: 'extra',
+      kind: 'gcc',
+      name: 'gcc:1-x86-x86',
+      host: 'x86_64',
+      target: 'x86_64',
+      version: '1.0',
+      suite: 'sid',
+      debian: ['a', 'b'],
+      korg: undefined,
+      tags: ['t1', 't2'],
+      set: 'extra',
     });
   });
 });

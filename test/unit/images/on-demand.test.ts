@@ -32,7 +32,14 @@ describe('isImageNotFound', () => {
 
 describe('buildCommand', () => {
   it('is the make line a user would type', () => {
-    expect(buildCommand('/pkg/images', 'korg-', 'gcc:14', 'podman')).toEqual(['make', '-C', '/pkg/images', 'PREFIX=korg-', 'IMAGES=gcc:14', 'CONTAINER_RUNTIME=podman']);
+    expect(buildCommand('/pkg/images', 'korg-', 'gcc:14', 'podman')).toEqual([
+      'make',
+      '-C',
+      '/pkg/images',
+      'PREFIX=korg-',
+      'IMAGES=gcc:14',
+      'CONTAINER_RUNTIME=podman',
+    ]);
   });
   it('finds the shipped images/ from the sources', () => {
     expect(imagesDir()).toMatch(/\/images$/);

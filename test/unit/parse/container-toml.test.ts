@@ -117,8 +117,25 @@ describe('parseContainerToml', () => {
 describe('resolveProfile', () => {
   const config = configOf(SAMPLE);
   it.each([
-    ['DEFAULT alone', undefined, { profile: undefined, image: undefined, runtime: 'podman', envFile: '/k/default.env', env: [{ name: 'INSTALL_MOD_STRIP', value: '1' }] }],
-    ['clang: its image and env_file over DEFAULT, DEFAULT runtime', 'clang', { profile: 'clang', image: 'docker.io/tuxmake/korg-clang', runtime: 'podman', envFile: '/k/clang.env', env: [{ name: 'LLVM', value: '1' }, { name: 'KCFLAGS', value: '-Wno-error' }] }],
+    [
+      'DEFAULT alone',
+      undefined,
+      { profile: undefined, image: undefined, runtime: 'podman', envFile: '/k/default.env', env: [{ name: 'INSTALL_MOD_STRIP', value: '1' }] },
+    ],
+    [
+      'clang: its image and env_file over DEFAULT, DEFAULT runtime',
+      'clang',
+      {
+        profile: 'clang',
+        image: 'docker.io/tuxmake/korg-clang',
+        runtime: 'podman',
+        envFile: '/k/clang.env',
+        env: [
+          { name: 'LLVM', value: '1' },
+          { name: 'KCFLAGS', value: '-Wno-error' },
+        ],
+      },
+    ],
     ['gcc: its runtime over DEFAULT, DEFAULT env_file', 'gcc', { profile: 'gcc', image: 'korg-gcc:14', runtime: 'docker', envFile: '/k/default.env' }],
   ])('%s', (_name, profile, expected) => {
     expect(resolveProfile(config, profile)).toMatchObject({ configFile: FILE, ...expected });
@@ -143,9 +160,17 @@ describe('applyContainerConfig', () => {
   const made = (image: string, runtime?: string) => ({ image, runtime, args: [], network: 'none', dryRun: false });
 
   it.each([
-    ['@profile: image and settings from the profile', made('@clang'), { image: 'docker.io/tuxmake/korg-clang', runtime: 'podman', profile: 'clang', envFile: '/k/clang.env' }],
+    [
+      '@profile: image and settings from the profile',
+      made('@clang'),
+      { image: 'docker.io/tuxmake/korg-clang', runtime: 'podman', profile: 'clang', envFile: '/k/clang.env' },
+    ],
     ['@profile: the profile runtime over DEFAULT', made('@gcc'), { image: 'korg-gcc:14', runtime: 'docker', profile: 'gcc' }],
-    ['explicit image wins; DEFAULT settings still apply', made('korg-gcc'), { image: 'korg-gcc', runtime: 'podman', profile: undefined, envFile: '/k/default.env' }],
+    [
+      'explicit image wins; DEFAULT settings still apply',
+      made('korg-gcc'),
+      { image: 'korg-gcc', runtime: 'podman', profile: undefined, envFile: '/k/default.env' },
+    ],
     ['CONTAINER_RUNTIME beats profile and DEFAULT', made('@gcc', 'podman'), { image: 'korg-gcc:14', runtime: 'podman' }],
     ['other settings pass through untouched', made('@clang'), { args: [], network: 'none', dryRun: false, configFile: FILE }],
   ])('%s', (_name, settings, expected) => {
@@ -154,12 +179,27 @@ describe('applyContainerConfig', () => {
 
   it('@ alone takes image and settings from DEFAULT', () => {
     const withImage = configOf(SAMPLE.replace('gid = 1000', 'gid = 1000\nimage = "korg-gcc:13"'));
-    expect(applyContainerConfig(made('@'), withImage)).toMatchObject({ image: 'korg-gcc:13', runtime: 'podman', profile: undefined, env: [{ name: 'INSTALL_MOD_STRIP', value: '1' }] });
+    expect(applyContainerConfig(made('@'), withImage)).toMatchObject({
+      image: 'korg-gcc:13',
+      runtime: 'podman',
+      profile: undefined,
+      env: [{ name: 'INSTALL_MOD_STRIP', value: '1' }],
+    });
   });
 
   it('uid, gid, shell and verbose are accepted and carried nowhere', () => {
     const c = configOf('[DEFAULT]\nimage = "a"\nuid = 2000\ngid = 3\nshell = true\nverbose = true\n');
-    expect(Object.keys(applyContainerConfig(made('@'), c)).sort()).toEqual(['args', 'configFile', 'dryRun', 'env', 'envFile', 'image', 'network', 'profile', 'runtime']);
+    expect(Object.keys(applyContainerConfig(made('@'), c)).sort()).toEqual([
+      'args',
+      'configFile',
+      'dryRun',
+      'env',
+      'envFile',
+      'image',
+      'network',
+      'profile',
+      'runtime',
+    ]);
   });
 
   it('without a file, an explicit image is left as it is', () => {
@@ -168,9 +208,19 @@ describe('applyContainerConfig', () => {
 
   it.each([
     ['@ with no image in DEFAULT', made('@'), config, `CONTAINER=@: [DEFAULT] in ${FILE} sets no image`],
-    ['@profile with no image anywhere', made('@x'), configOf('[x]\nruntime = "docker"\n'), `CONTAINER=@x: profile [x] (nor [DEFAULT]) in ${FILE} sets no image`],
+    [
+      '@profile with no image anywhere',
+      made('@x'),
+      configOf('[x]\nruntime = "docker"\n'),
+      `CONTAINER=@x: profile [x] (nor [DEFAULT]) in ${FILE} sets no image`,
+    ],
     ['@profile that does not exist', made('@rust'), config, `${FILE}: no profile [rust]; available: @clang, @gcc`],
-    ['@profile without a file', made('@clang'), undefined, 'CONTAINER=@clang selects from .container.toml, but there is no .container.toml in the directory make runs in'],
+    [
+      '@profile without a file',
+      made('@clang'),
+      undefined,
+      'CONTAINER=@clang selects from .container.toml, but there is no .container.toml in the directory make runs in',
+    ],
   ])('rejects %s', (_name, settings, cfg, message) => {
     expect(userError(() => applyContainerConfig(settings, cfg)).message).toContain(message);
   });
@@ -180,7 +230,11 @@ describe('describeContainerConfig', () => {
   it.each([
     ['no file', { env: [] }, undefined],
     ['DEFAULT only', { configFile: FILE, env: [] }, `kbuild-container: settings from ${FILE}: [DEFAULT]`],
-    ['a profile and its env file', { configFile: FILE, profile: 'gcc', envFile: '/k/gcc.env', env: [] }, `kbuild-container: settings from ${FILE}: profile [gcc] over [DEFAULT], env_file /k/gcc.env`],
+    [
+      'a profile and its env file',
+      { configFile: FILE, profile: 'gcc', envFile: '/k/gcc.env', env: [] },
+      `kbuild-container: settings from ${FILE}: profile [gcc] over [DEFAULT], env_file /k/gcc.env`,
+    ],
   ])('%s', (_name, settings, line) => {
     expect(describeContainerConfig(settings)).toBe(line);
   });
@@ -188,12 +242,33 @@ describe('describeContainerConfig', () => {
 
 describe('parseEnvFile', () => {
   it.each([
-    ['KEY=value lines', 'A=1\nB=two words\n', [{ name: 'A', value: '1' }, { name: 'B', value: 'two words' }]],
+    [
+      'KEY=value lines',
+      'A=1\nB=two words\n',
+      [
+        { name: 'A', value: '1' },
+        { name: 'B', value: 'two words' },
+      ],
+    ],
     ['comments and blank lines', '# comment\n\n   \n  # indented comment\nA=1\n', [{ name: 'A', value: '1' }]],
-    ['value verbatim: quotes, = and trailing blanks kept', 'A="x"\nB=k=v \n', [{ name: 'A', value: '"x"' }, { name: 'B', value: 'k=v ' }]],
+    [
+      'value verbatim: quotes, = and trailing blanks kept',
+      'A="x"\nB=k=v \n',
+      [
+        { name: 'A', value: '"x"' },
+        { name: 'B', value: 'k=v ' },
+      ],
+    ],
     ['empty value', 'A=\n', [{ name: 'A', value: '' }]],
     ['bare name: from the caller environment', 'HOME\n', [{ name: 'HOME', value: undefined }]],
-    ['leading blanks, CRLF and a BOM', '\uFEFF  A=1\r\nB=2\r\n', [{ name: 'A', value: '1' }, { name: 'B', value: '2' }]],
+    [
+      'leading blanks, CRLF and a BOM',
+      '\uFEFF  A=1\r\nB=2\r\n',
+      [
+        { name: 'A', value: '1' },
+        { name: 'B', value: '2' },
+      ],
+    ],
     ['an empty file', '', []],
   ])('%s', (_name, text, expected) => {
     expect(parseEnvFile(text, '/k/x.env')).toEqual(expected);
@@ -221,7 +296,10 @@ describe('loadContainerConfig', () => {
     fs.writeFileSync(path.join(dir, 'clang.env'), ENV_FILES['clang.env']);
     const config = loadContainerConfig(dir)!;
     expect(config.file).toBe(path.join(dir, '.container.toml'));
-    expect(resolveProfile(config, 'clang').env).toEqual([{ name: 'LLVM', value: '1' }, { name: 'KCFLAGS', value: '-Wno-error' }]);
+    expect(resolveProfile(config, 'clang').env).toEqual([
+      { name: 'LLVM', value: '1' },
+      { name: 'KCFLAGS', value: '-Wno-error' },
+    ]);
     // default.env does not exist: only selecting a section that uses it fails.
     expect(userError(() => resolveProfile(config, 'gcc')).message).toBe(`${config.file}:4: env_file 'default.env' cannot be read: ENOENT`);
   });

@@ -38,7 +38,16 @@ function config(text = TOML): ContainerConfig {
 /** `make WORDS...` typed in CWD with `env`, the file given as read (null: there is none). */
 function invocation(words: string[], env: NodeJS.ProcessEnv = {}, containerConfig: ContainerConfig | null = config()) {
   const overrides = words.map((w) => parseAssignment(w)!);
-  const input: InvocationInput = { cwd: CWD, goals: ['bzImage'], flags: [], jobs: { kind: 'default' }, overrides, silent: false, env, containerConfig: containerConfig ?? undefined };
+  const input: InvocationInput = {
+    cwd: CWD,
+    goals: ['bzImage'],
+    flags: [],
+    jobs: { kind: 'default' },
+    overrides,
+    silent: false,
+    env,
+    containerConfig: containerConfig ?? undefined,
+  };
   return buildInvocation(input);
 }
 
@@ -81,14 +90,28 @@ describe('buildInvocation with .container.toml', () => {
 
   it('uid and gid are accepted, not applied: the build runs as the caller', () => {
     const inv = invocation(['CONTAINER=@gcc']);
-    const plan = planRun({ invocation: inv, engine: ENGINES.docker, enginePath: '/usr/bin/docker', host: { uid: 1000, gid: 100, username: 'kb', hostname: 'h', stdinIsTTY: false, stdoutIsTTY: false }, tree: { srctree: CWD }, runId: 'r1' });
+    const plan = planRun({
+      invocation: inv,
+      engine: ENGINES.docker,
+      enginePath: '/usr/bin/docker',
+      host: { uid: 1000, gid: 100, username: 'kb', hostname: 'h', stdinIsTTY: false, stdoutIsTTY: false },
+      tree: { srctree: CWD },
+      runId: 'r1',
+    });
     expect(plan.args).toContain('--user=1000:100');
     expect(plan.args.join(' ')).not.toContain('1234');
   });
 
   it('the planner runs the profile image with the env_file variables', () => {
     const inv = invocation(['CONTAINER=@gcc']);
-    const plan = planRun({ invocation: inv, engine: ENGINES[inv.container.runtime as 'docker'], enginePath: '/usr/bin/docker', host: { uid: 1000, gid: 1000, username: 'kb', hostname: 'h', stdinIsTTY: false, stdoutIsTTY: false }, tree: { srctree: CWD }, runId: 'r1' });
+    const plan = planRun({
+      invocation: inv,
+      engine: ENGINES[inv.container.runtime as 'docker'],
+      enginePath: '/usr/bin/docker',
+      host: { uid: 1000, gid: 1000, username: 'kb', hostname: 'h', stdinIsTTY: false, stdoutIsTTY: false },
+      tree: { srctree: CWD },
+      runId: 'r1',
+    });
     expect(plan.args).toEqual(expect.arrayContaining(['--env=LLVM=0', '--env=KCFLAGS=-Wno-error', '--env=CCACHE_DIR=/cache']));
     expect(plan.args[plan.args.indexOf('sh') - 1]).toBe('korg-gcc:14');
     expect(plan.banner).toBe('  DOCKER  korg-gcc:14');
@@ -109,7 +132,12 @@ describe('buildInvocation reads .container.toml from the directory make runs in'
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kbc-inv-toml-'));
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
   const input = (words: string[]): InvocationInput => ({
-    cwd: dir, goals: [], flags: [], jobs: { kind: 'default' }, silent: false, env: {},
+    cwd: dir,
+    goals: [],
+    flags: [],
+    jobs: { kind: 'default' },
+    silent: false,
+    env: {},
     overrides: words.map((w) => parseAssignment(w)!),
   });
 

@@ -66,7 +66,13 @@ describe('invocationFromMake with make and Makefile.container', () => {
 describe('invocationFromArgs', () => {
   it('a MAKEFLAGS in the environment applies as it would to make: its flags and variables first', () => {
     const inv = invocationFromArgs(['CONTAINER=korg-gcc', '-j4', 'V=1', 'bzImage'], { MAKEFLAGS: 'k -j2 -- W=1' }, '/src/linux');
-    expect(inv).toMatchObject({ flags: ['-k'], jobs: { kind: 'count', count: 4 }, overrides: [o('W', '1'), o('V', '1')], goals: ['bzImage'], cwd: '/src/linux' });
+    expect(inv).toMatchObject({
+      flags: ['-k'],
+      jobs: { kind: 'count', count: 4 },
+      overrides: [o('W', '1'), o('V', '1')],
+      goals: ['bzImage'],
+      cwd: '/src/linux',
+    });
   });
 
   it('-j from MAKEFLAGS applies when the arguments have none', () => {

@@ -15,7 +15,18 @@ function invocation(words: string[], env: NodeJS.ProcessEnv = {}) {
 
 describe('buildInvocation', () => {
   it('drops every CONTAINER* variable from the overrides and keeps the rest in order', () => {
-    const inv = invocation(['V=1', 'CONTAINER=korg-gcc:14', 'KBUILD_CONTAINER_RUNNER=/opt/kbc', 'CONTAINER_RUNTIME=docker', 'CONTAINER_ARGS=--cpus 2', 'O=out', 'CONTAINER_ENV=FOO', 'CONTAINER_NETWORK=host', 'CONTAINER_DRYRUN=1', 'W=1']);
+    const inv = invocation([
+      'V=1',
+      'CONTAINER=korg-gcc:14',
+      'KBUILD_CONTAINER_RUNNER=/opt/kbc',
+      'CONTAINER_RUNTIME=docker',
+      'CONTAINER_ARGS=--cpus 2',
+      'O=out',
+      'CONTAINER_ENV=FOO',
+      'CONTAINER_NETWORK=host',
+      'CONTAINER_DRYRUN=1',
+      'W=1',
+    ]);
     expect(inv.overrides.map((o) => o.name)).toEqual(['V', 'O', 'W']);
     expect(inv.container).toEqual({ image: 'korg-gcc:14', runtime: 'docker', args: ['--cpus', '2'], network: 'host', dryRun: true, env: [] });
   });

@@ -77,7 +77,11 @@ describe('parseMakeArgs', () => {
   });
 
   it.each([
-    [['V=1', 'O=out', 'bzImage', 'modules'], [o('V', '1'), o('O', 'out')], ['bzImage', 'modules']],
+    [
+      ['V=1', 'O=out', 'bzImage', 'modules'],
+      [o('V', '1'), o('O', 'out')],
+      ['bzImage', 'modules'],
+    ],
     [['modules', 'V=1', 'bzImage'], [o('V', '1')], ['modules', 'bzImage']],
     [['clean', 'all', 'clean'], [], ['clean', 'all', 'clean']],
     [['X:=1', 'Y+=2', 'Z?=3', 'W!=date'], [o('X', '1', ':='), o('Y', '2', '+='), o('Z', '3', '?='), o('W', 'date', '!=')], []],

@@ -16,7 +16,13 @@ const MAKE_43: { typed: string[]; makeflags: string; parsed: ParsedMakeflags }[]
   {
     typed: ['-s', '-k', '-j3', 'O=/tmp/a', "KCFLAGS=-O2 -DFOO='a b' $$x \\\\", 'V=1'],
     makeflags: String.raw`ks -j3 --jobserver-auth=3,4 -- V=1 KCFLAGS=-O2\ -DFOO='a\ b'\ $$$$x\ \\\\ O=/tmp/a`,
-    parsed: { flags: ['-ks'], jobs: { kind: 'count', count: 3 }, jobserver: pipe34, overrides: [o('O', '/tmp/a'), o('KCFLAGS', "-O2 -DFOO='a b' $$x \\\\"), o('V', '1')], silent: true },
+    parsed: {
+      flags: ['-ks'],
+      jobs: { kind: 'count', count: 3 },
+      jobserver: pipe34,
+      overrides: [o('O', '/tmp/a'), o('KCFLAGS', "-O2 -DFOO='a b' $$x \\\\"), o('V', '1')],
+      silent: true,
+    },
   },
   { typed: ['-j'], makeflags: ' -j', parsed: { ...none, jobs: { kind: 'unlimited' } } },
   { typed: ['-i', '-n', '-q', '-t', '-B', '-e'], makeflags: 'Beinqt', parsed: { ...none, flags: ['-Beinqt'] } },
@@ -26,7 +32,11 @@ const MAKE_43: { typed: string[]; makeflags: string; parsed: ParsedMakeflags }[]
   { typed: ['-O'], makeflags: ' -Otarget', parsed: { ...none, flags: ['-Otarget'] } },
   { typed: ['--no-print-directory'], makeflags: ' --no-print-directory', parsed: { ...none, flags: ['--no-print-directory'] } },
   { typed: ['--debug=b'], makeflags: ' --debug=b', parsed: { ...none, flags: ['--debug=b'] } },
-  { typed: ['--trace', '--warn-undefined-variables'], makeflags: ' --trace --warn-undefined-variables', parsed: { ...none, flags: ['--trace', '--warn-undefined-variables'] } },
+  {
+    typed: ['--trace', '--warn-undefined-variables'],
+    makeflags: ' --trace --warn-undefined-variables',
+    parsed: { ...none, flags: ['--trace', '--warn-undefined-variables'] },
+  },
   { typed: ['-w', '-r', '-R', '-L'], makeflags: 'LrRw', parsed: { ...none, flags: ['-LrRw'] } },
   { typed: ['-k', '-E', 'x:=1'], makeflags: 'k --eval=x:=1', parsed: { ...none, flags: ['-k', '--eval=x:=1'] } },
   {
@@ -66,10 +76,19 @@ const MAKE_44: { makeflags: string; parsed: ParsedMakeflags }[] = [
     makeflags: 'ks -j8 --jobserver-auth=fifo:/tmp/GMfifo123 -- V=1',
     parsed: { flags: ['-ks'], jobs: { kind: 'count', count: 8 }, jobserver: { style: 'fifo', path: '/tmp/GMfifo123' }, overrides: [o('V', '1')], silent: true },
   },
-  { makeflags: ' -j --jobserver-auth=fifo:/tmp/GMfifo123', parsed: { ...none, jobs: { kind: 'unlimited' }, jobserver: { style: 'fifo', path: '/tmp/GMfifo123' } } },
+  {
+    makeflags: ' -j --jobserver-auth=fifo:/tmp/GMfifo123',
+    parsed: { ...none, jobs: { kind: 'unlimited' }, jobserver: { style: 'fifo', path: '/tmp/GMfifo123' } },
+  },
   // How the outer make built its pool is not forwarded: the inner make joins that pool.
-  { makeflags: ' -j2 --jobserver-style=pipe --jobserver-auth=5,6', parsed: { ...none, jobs: { kind: 'count', count: 2 }, jobserver: { style: 'pipe', readFd: 5, writeFd: 6 } } },
-  { makeflags: 'k -j2 --jobserver-style=fifo --jobserver-auth=fifo:/tmp/GMfifo9', parsed: { ...none, flags: ['-k'], jobs: { kind: 'count', count: 2 }, jobserver: { style: 'fifo', path: '/tmp/GMfifo9' } } },
+  {
+    makeflags: ' -j2 --jobserver-style=pipe --jobserver-auth=5,6',
+    parsed: { ...none, jobs: { kind: 'count', count: 2 }, jobserver: { style: 'pipe', readFd: 5, writeFd: 6 } },
+  },
+  {
+    makeflags: 'k -j2 --jobserver-style=fifo --jobserver-auth=fifo:/tmp/GMfifo9',
+    parsed: { ...none, flags: ['-k'], jobs: { kind: 'count', count: 2 }, jobserver: { style: 'fifo', path: '/tmp/GMfifo9' } },
+  },
   // make 4.1/4.2 spelled it --jobserver-fds.
   { makeflags: ' -j2 --jobserver-fds=3,4', parsed: { ...none, jobs: { kind: 'count', count: 2 }, jobserver: pipe34 } },
 ];
@@ -99,7 +118,11 @@ describe.runIf(installedMake().startsWith('GNU Make 4.3'))('the MAKEFLAGS fixtur
   it.each(MAKE_43)('make $typed', ({ typed, makeflags }) => {
     const out = path.join(dir, 'out');
     try {
-      execFileSync('make', ['-f', path.join(dir, 'Makefile'), ...typed], { cwd: dir, env: { ...process.env, MAKEFLAGS: '', MAKEFLAGS_OUT: out }, stdio: 'ignore' });
+      execFileSync('make', ['-f', path.join(dir, 'Makefile'), ...typed], {
+        cwd: dir,
+        env: { ...process.env, MAKEFLAGS: '', MAKEFLAGS_OUT: out },
+        stdio: 'ignore',
+      });
     } catch {
       // -q exits 1 when the goal is out of date; MAKEFLAGS is written regardless
     }

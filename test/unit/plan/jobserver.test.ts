@@ -9,7 +9,17 @@ const SRC = '/src/linux';
 const HOST: HostFacts = { uid: 0, gid: 0, username: 'root', hostname: 'h', stdinIsTTY: false, stdoutIsTTY: false };
 
 function invocation(jobs: Jobs, jobserver?: Jobserver, more: Partial<InvocationInput> = {}) {
-  return buildInvocation({ cwd: SRC, goals: ['bzImage'], flags: [], jobs, jobserver, overrides: [parseAssignment('CONTAINER=korg-gcc')!], silent: false, env: {}, ...more });
+  return buildInvocation({
+    cwd: SRC,
+    goals: ['bzImage'],
+    flags: [],
+    jobs,
+    jobserver,
+    overrides: [parseAssignment('CONTAINER=korg-gcc')!],
+    silent: false,
+    env: {},
+    ...more,
+  });
 }
 
 const pipe = (readFd: number, writeFd: number): Jobserver => ({ style: 'pipe', readFd, writeFd });
@@ -53,7 +63,14 @@ describe('planJobserver and jobWords', () => {
 
 describe('planRun with a parent jobserver', () => {
   const plan = (engine: 'podman' | 'docker', jobserver?: Jobserver) =>
-    planRun({ invocation: invocation(j(8), jobserver, { flags: ['-k'] }), engine: ENGINES[engine], enginePath: `/usr/bin/${engine}`, host: HOST, tree: { srctree: SRC }, runId: 'r' });
+    planRun({
+      invocation: invocation(j(8), jobserver, { flags: ['-k'] }),
+      engine: ENGINES[engine],
+      enginePath: `/usr/bin/${engine}`,
+      host: HOST,
+      tree: { srctree: SRC },
+      runId: 'r',
+    });
   const tail = (args: string[]) => args.slice(args.indexOf('kbuild-container'));
 
   it('podman: the pipe goes in as descriptors 3 and 4, and make joins it without a -j of its own', () => {
@@ -63,7 +80,7 @@ describe('planRun with a parent jobserver', () => {
     expect(tail(p.args)).toEqual(['kbuild-container', 'kbuild-container-started-r', '', '', 'make', '-k', '--jobserver-auth=3,4', 'bzImage']);
   });
 
-  it('docker: no descriptors, a pool of the parent\'s size', () => {
+  it("docker: no descriptors, a pool of the parent's size", () => {
     const p = plan('docker', pipe(3, 4));
     expect(p.args.some((a) => a.startsWith('--preserve-fds'))).toBe(false);
     expect(p.passFds).toEqual([]);

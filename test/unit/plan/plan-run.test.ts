@@ -6,7 +6,6 @@ import { WRAPPER_SCRIPT, innerMake, planMounts, planRun, type TreeFacts } from '
 
 const SRC = '/src/linux';
 const PIPED: HostFacts = { uid: 1000, gid: 1000, username: 'kb', hostname: 'buildhost', stdinIsTTY: false, stdoutIsTTY: false };
-const TERMINAL: HostFacts = { ...PIPED, stdinIsTTY: true, stdoutIsTTY: true };
 
 function invocation(words: string[], more: Partial<InvocationInput> = {}) {
   const overrides = ['CONTAINER=korg-gcc', ...words].map((w) => parseAssignment(w)!);
@@ -55,14 +54,42 @@ describe('planRun', () => {
     const p = plan({ words: ['CONTAINER_ARGS=--cpus 2', 'V=1'], more: { goals: ['bzImage'], jobs: { kind: 'count', count: 8 } } });
     const at = p.args.indexOf('korg-gcc');
     // Wrapper arguments: $0, the start marker, the jobserver FIFO and the Makefile to check (none here), then make.
-    expect(p.args.slice(at - 2)).toEqual(['--cpus', '2', 'korg-gcc', 'sh', '-c', WRAPPER_SCRIPT, 'kbuild-container', 'kbuild-container-started-r1', '', '', 'make', '-j8', 'V=1', 'bzImage']);
+    expect(p.args.slice(at - 2)).toEqual([
+      '--cpus',
+      '2',
+      'korg-gcc',
+      'sh',
+      '-c',
+      WRAPPER_SCRIPT,
+      'kbuild-container',
+      'kbuild-container-started-r1',
+      '',
+      '',
+      'make',
+      '-j8',
+      'V=1',
+      'bzImage',
+    ]);
     expect(p.startMarker).toBe('kbuild-container-started-r1');
     expect(p.name).toBe('kbuild-r1');
   });
 
   it('hands the wrapper the Makefile the host sees, for it to check inside', () => {
-    const p = planRun({ invocation: invocation([]), engine: ENGINES.podman, enginePath: '/usr/bin/podman', host: PIPED, tree: { srctree: SRC }, runId: 'r1', makefile: `${SRC}/Makefile` });
-    expect(p.args.slice(p.args.indexOf('kbuild-container'), p.args.indexOf('make'))).toEqual(['kbuild-container', 'kbuild-container-started-r1', '', `${SRC}/Makefile`]);
+    const p = planRun({
+      invocation: invocation([]),
+      engine: ENGINES.podman,
+      enginePath: '/usr/bin/podman',
+      host: PIPED,
+      tree: { srctree: SRC },
+      runId: 'r1',
+      makefile: `${SRC}/Makefile`,
+    });
+    expect(p.args.slice(p.args.indexOf('kbuild-container'), p.args.indexOf('make'))).toEqual([
+      'kbuild-container',
+      'kbuild-container-started-r1',
+      '',
+      `${SRC}/Makefile`,
+    ]);
   });
 
   it.each([
@@ -128,7 +155,13 @@ describe('planMounts', () => {
     ['M= below the tree (in-tree)', ['M=drivers/foo'], SRC, { srctree: SRC }, [rw(SRC)]],
     ['INSTALL_MOD_PATH elsewhere', ['INSTALL_MOD_PATH=/stage'], SRC, { srctree: SRC }, [rw('/stage'), rw(SRC)]],
     ['INSTALL_MOD_PATH inside O', ['O=/build/x', 'INSTALL_MOD_PATH=/build/x/mods'], SRC, { srctree: SRC }, [rw('/build/x'), ro(SRC)]],
-    ['KCONFIG_ALLCONFIG fragment outside', ['O=/build/x', 'KCONFIG_ALLCONFIG=/pkg/boot/x86_64.config'], SRC, { srctree: SRC }, [rw('/build/x'), ro(SRC), ro('/pkg/boot/x86_64.config')]],
+    [
+      'KCONFIG_ALLCONFIG fragment outside',
+      ['O=/build/x', 'KCONFIG_ALLCONFIG=/pkg/boot/x86_64.config'],
+      SRC,
+      { srctree: SRC },
+      [rw('/build/x'), ro(SRC), ro('/pkg/boot/x86_64.config')],
+    ],
     ['KCONFIG_ALLCONFIG inside the tree', ['O=/build/x', `KCONFIG_ALLCONFIG=${SRC}/frag.config`], SRC, { srctree: SRC }, [rw('/build/x'), ro(SRC)]],
     ['cwd outside every mount', [], '/elsewhere/sub', { srctree: SRC }, [rw(SRC), rw('/elsewhere/sub')]],
   ] as const)('%s', (_what, words, cwd, tree, mounts) => {
@@ -145,8 +178,13 @@ describe('planMounts', () => {
 describe('innerMake', () => {
   it.each([
     [[], [], { kind: 'default' }, [], ['make']],
-    [['-ks', '--no-print-directory'], ['V=1', "KCFLAGS=-O2 -DFOO='a b'"], { kind: 'count', count: 8 }, ['bzImage', 'modules'],
-      ['make', '-ks', '--no-print-directory', '-j8', 'V=1', "KCFLAGS=-O2 -DFOO='a b'", 'bzImage', 'modules']],
+    [
+      ['-ks', '--no-print-directory'],
+      ['V=1', "KCFLAGS=-O2 -DFOO='a b'"],
+      { kind: 'count', count: 8 },
+      ['bzImage', 'modules'],
+      ['make', '-ks', '--no-print-directory', '-j8', 'V=1', "KCFLAGS=-O2 -DFOO='a b'", 'bzImage', 'modules'],
+    ],
     [[], ['X:=1', 'Y+=2'], { kind: 'unlimited' }, ['clean', 'all'], ['make', '-j', 'X:=1', 'Y+=2', 'clean', 'all']],
     [[], ['CONTAINER_ARGS=-x', 'O=out'], { kind: 'default' }, ['modules_install'], ['make', 'O=out', 'modules_install']],
   ] as const)('flags %j, overrides %j, jobs %j, goals %j → %j', (flags, words, jobs, goals, expected) => {

@@ -25,7 +25,7 @@ describe('the wrapper script under sh', () => {
     expect(run.signals()).toEqual([]);
   });
 
-  it.each(['SIGTERM', 'SIGINT', 'SIGHUP'] as const)('%s: every process of the build gets TERM once, at once; the status is the build\'s', async (signal) => {
+  it.each(['SIGTERM', 'SIGINT', 'SIGHUP'] as const)("%s: every process of the build gets TERM once, at once; the status is the build's", async (signal) => {
     run = runWrapper();
     expect(await run.started()).toBe(true);
     const pid = await run.wrapperPid();
@@ -37,7 +37,7 @@ describe('the wrapper script under sh', () => {
     expect(result.exitCode).toBe(143);
   });
 
-  describe('the tree\'s Makefile must be visible inside', () => {
+  describe("the tree's Makefile must be visible inside", () => {
     const tree = fs.mkdtempSync(path.join(os.tmpdir(), 'kbc-wrapper-tree-'));
     fs.writeFileSync(path.join(tree, 'Makefile'), 'all:\n');
 

@@ -10,7 +10,12 @@ beforeEach(() => {
 });
 afterEach(() => fs.rmSync(path.dirname(dir), { recursive: true, force: true }));
 
-const record = (name: string, runnerPid: number): RunRecord => ({ name, enginePath: '/usr/bin/podman', removeArgs: ['rm', '--force', '--time=0', name], runnerPid });
+const record = (name: string, runnerPid: number): RunRecord => ({
+  name,
+  enginePath: '/usr/bin/podman',
+  removeArgs: ['rm', '--force', '--time=0', name],
+  runnerPid,
+});
 
 describe('run records', () => {
   it.each([

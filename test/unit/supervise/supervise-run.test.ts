@@ -31,7 +31,14 @@ async function run(config: FakeEngineConfig, { engineName = 'podman', jobserver,
   const records = path.join(fake.root, 'runs');
   prepare?.(fake, records);
   const invocation = buildInvocation({
-    cwd: fake.root, goals: ['bzImage'], flags: [], jobs: { kind: 'count', count: 2 }, jobserver, overrides: [parseAssignment('CONTAINER=korg-gcc')!], silent: false, env: {},
+    cwd: fake.root,
+    goals: ['bzImage'],
+    flags: [],
+    jobs: { kind: 'count', count: 2 },
+    jobserver,
+    overrides: [parseAssignment('CONTAINER=korg-gcc')!],
+    silent: false,
+    env: {},
   });
   const engine = ENGINES[engineName];
   // stdin a terminal, stdout not: the client gets no stdin and the test runner's is left alone.
@@ -112,19 +119,23 @@ describe('superviseRun with a fake engine', () => {
   it('an engine client killed before the container started is an infrastructure error naming the signal', async () => {
     const r = await run({ FAKE_PRE_STDERR: 'Error: about to crash', FAKE_KILL_BEFORE_START: 'SEGV' });
     expect(r.error).toBeInstanceOf(InfraError);
-    expect(r.error).toMatchObject({ message: 'podman was killed by SIGSEGV before the container started: Error: about to crash', signal: 'SIGSEGV', command: [fake!.file, ...r.plan.args] });
+    expect(r.error).toMatchObject({
+      message: 'podman was killed by SIGSEGV before the container started: Error: about to crash',
+      signal: 'SIGSEGV',
+      command: [fake!.file, ...r.plan.args],
+    });
     expect(r.records()).toEqual([]);
     expect(await survivorsAfter(fake!)).toEqual([]);
   });
 
-  it('exit 125 after the container started is the build\'s own status', async () => {
+  it("exit 125 after the container started is the build's own status", async () => {
     const r = await run({ FAKE_POST_STDERR: 'image not known', FAKE_EXIT: 125 });
     expect(r.error).toBeUndefined();
     expect(r.result).toEqual({ exitCode: 125 });
     expect(r.stderr()).toBe('image not known\n');
   });
 
-  it('a failure before the start that is not the engine\'s is shown as it was', async () => {
+  it("a failure before the start that is not the engine's is shown as it was", async () => {
     const r = await run({ FAKE_PRE_STDERR: 'something odd', FAKE_EXIT_BEFORE_START: 1 });
     expect(r.result).toEqual({ exitCode: 1 });
     expect(r.stderr()).toBe('something odd\n');
@@ -151,14 +162,17 @@ describe('superviseRun with a fake engine', () => {
     expect(fs.readFileSync(path.join(fake!.root, 'log', 'fds'), 'utf8')).toBe('closed\nclosed\n');
   });
 
-  it('removes the container a dead runner left behind, once, with one line; a live runner\'s is left alone', async () => {
+  it("removes the container a dead runner left behind, once, with one line; a live runner's is left alone", async () => {
     let removeArgs: string[] = [];
-    const r = await run({}, {
-      prepare: (fake, records) => {
-        removeArgs = leaveRecord(records, fake, 'kbuild-old');
-        leaveRecord(records, fake, 'kbuild-live', process.pid);
+    const r = await run(
+      {},
+      {
+        prepare: (fake, records) => {
+          removeArgs = leaveRecord(records, fake, 'kbuild-old');
+          leaveRecord(records, fake, 'kbuild-live', process.pid);
+        },
       },
-    });
+    );
     expect(r.result).toEqual({ exitCode: 0 });
     expect(r.stderr()).toBe('kbuild-container: removed container kbuild-old left behind by an earlier run\n');
     expect(fake!.removals()).toEqual([removeArgs]);
@@ -179,8 +193,18 @@ describe('superviseRun with a fake engine', () => {
 
 describe('signalStatus', () => {
   it.each([
-    ['SIGHUP', 129], ['SIGINT', 130], ['SIGQUIT', 131], ['SIGABRT', 134], ['SIGKILL', 137], ['SIGUSR1', 138],
-    ['SIGSEGV', 139], ['SIGPIPE', 141], ['SIGALRM', 142], ['SIGTERM', 143], ['SIGXCPU', 152], ['SIGWINCH', 156],
+    ['SIGHUP', 129],
+    ['SIGINT', 130],
+    ['SIGQUIT', 131],
+    ['SIGABRT', 134],
+    ['SIGKILL', 137],
+    ['SIGUSR1', 138],
+    ['SIGSEGV', 139],
+    ['SIGPIPE', 141],
+    ['SIGALRM', 142],
+    ['SIGTERM', 143],
+    ['SIGXCPU', 152],
+    ['SIGWINCH', 156],
   ] as const)('%s → %d', (signal, status) => {
     expect(signalStatus(signal)).toBe(status);
   });
