@@ -42,6 +42,8 @@ export interface HookConfig {
   images: string[];
   /** PREFIX= for the images' names. */
   prefix: string;
+  /** The sendmail the report goes through (default /usr/sbin/sendmail). */
+  sendmail?: string;
 }
 
 // The first line git writes into our hook, and how uninstall knows the hook is ours.

@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { UserError } from '../errors.js';
 import { startLifeline } from '../supervise/lifeline.js';
+import { isAlive } from '../supervise/run-record.js';
 import {
   type BuildRecord,
   checkMailAddress,
@@ -48,16 +49,8 @@ export interface Runner {
   cli: string;
 }
 
-export interface InstallOptions {
-  branch: string;
-  registry?: string;
-  plainHttp: boolean;
-  mailTo?: string;
-  imagesDir: string;
-  images: string[];
-  prefix: string;
-  sendmail?: string;
-}
+/** What `hook install` takes: the settings it writes. */
+export type InstallOptions = HookConfig;
 
 // Inside a hook git sets GIT_DIR, GIT_QUARANTINE_PATH and more: none may reach
 // the builds or the git commands we run with an explicit --git-dir.
@@ -111,7 +104,7 @@ export async function installHook(repo: string, options: InstallOptions, runner:
     throw new UserError(`${p.hook} exists and was not written by kbuild-container: refusing to replace it`);
   }
 
-  const config: HookConfig & { sendmail?: string } = {
+  const config: HookConfig = {
     branch: options.branch,
     registry: options.registry,
     plainHttp: options.plainHttp,
@@ -150,14 +143,7 @@ export function postReceive(repo: string, input: string, out: NodeJS.WritableStr
   const commit = commitToQueue(parseRefUpdates(input), config.branch);
   if (commit === undefined) return;
   markKilledBuilds(abs);
-  const record: BuildRecord = {
-    commit,
-    subject: git(abs, ['log', '-1', '--format=%s', commit]).out,
-    state: 'queued',
-    queuedAt: new Date().toISOString(),
-    tags: [],
-    log: path.join(p.logs, `${commit}.log`),
-  };
+  const record = queuedRecord(abs, commit);
   writeRecord(abs, record);
   writeFileAtomic(p.pending, commit + '\n');
   // Git waits for every open pipe of its hook: the worker gets none, and a session of its own.
@@ -202,16 +188,21 @@ export function hookStatus(repo: string): string {
 
 // ------------------------------------------------------------------ building
 
-async function buildCommit(repo: string, config: HookConfig & { sendmail?: string }, commit: string): Promise<void> {
-  const p = hookPaths(repo);
-  const record: BuildRecord = readRecords(repo).find((r) => r.commit === commit) ?? {
+/** A pushed commit's record as the queue first holds it. */
+function queuedRecord(repo: string, commit: string): BuildRecord {
+  return {
     commit,
     subject: git(repo, ['log', '-1', '--format=%s', commit]).out,
     state: 'queued',
     queuedAt: new Date().toISOString(),
     tags: [],
-    log: path.join(p.logs, `${commit}.log`),
+    log: path.join(hookPaths(repo).logs, `${commit}.log`),
   };
+}
+
+async function buildCommit(repo: string, config: HookConfig, commit: string): Promise<void> {
+  const p = hookPaths(repo);
+  const record = readRecords(repo).find((r) => r.commit === commit) ?? queuedRecord(repo, commit);
   Object.assign(record, { state: 'building', start: new Date().toISOString(), pid: process.pid, bootId: bootId(), tags: [] });
   writeRecord(repo, record);
   const log = fs.openSync(record.log, 'w', FILE_MODE);
@@ -286,7 +277,7 @@ function sendMail(sendmail: string, message: string): void {
 
 // ------------------------------------------------------------------ files
 
-function readConfig(repo: string): HookConfig & { sendmail?: string } {
+function readConfig(repo: string): HookConfig {
   const file = hookPaths(repo).config;
   try {
     return JSON.parse(fs.readFileSync(file, 'utf8'));
@@ -391,15 +382,6 @@ function bootId(): string {
     }
   })();
   return cachedBootId;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 async function checkRegistryAnswers(host: string, plainHttp: boolean): Promise<void> {

@@ -52,3 +52,13 @@ export function staleRecords(dir: string, isAlive: (pid: number) => boolean): { 
   }
   return stale;
 }
+
+/** Whether a process is alive (EPERM: alive, another user's). */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

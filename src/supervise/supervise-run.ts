@@ -6,7 +6,7 @@ import { InfraError, UserError } from '../errors.js';
 import type { Engine } from '../plan/engines/index.js';
 import type { RunPlan } from '../plan/plan-run.js';
 import { startLifeline, type Lifeline } from './lifeline.js';
-import { recordDir, removeRecord, staleRecords, writeRecord } from './run-record.js';
+import { isAlive, recordDir, removeRecord, staleRecords, writeRecord } from './run-record.js';
 
 export interface SuperviseOptions {
   /** How long the build gets to stop by itself after a signal before the container is killed. */
@@ -227,14 +227,5 @@ async function removeStaleContainers(dir: string, stderr: NodeJS.WritableStream)
       removeRecord(file);
       stderr.write(`kbuild-container: removed container ${record.name} left behind by an earlier run\n`);
     }
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

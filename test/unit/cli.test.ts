@@ -5,41 +5,21 @@ import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { execa, type ResultPromise } from 'execa';
-import ts from 'typescript';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { bundleRunner } from '../../scripts/bundle.mjs';
+import { buildPrivateCli } from './helpers/bundled-cli.js';
 import { makeFakeEngine, survivorsAfter, waitFor, type FakeEngine, type FakeEngineConfig } from './helpers/fake-engine.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-// A private transpiled copy of src/, so these tests never run a stale dist/ nor race another build of it.
-// It lives under node_modules so the compiled files find the package's dependencies.
-const BUILD = fs.mkdtempSync(path.join(ROOT, 'node_modules', '.cache-kbc-unit-'));
-const CLI = path.join(BUILD, 'dist', 'kbuild-container.cjs');
+// A private transpiled and bundled copy of src/ (helpers/bundled-cli.ts).
+let BUILD = '';
+let CLI = '';
+let cleanupCli = () => {};
 const VERSION = (JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
-
 beforeAll(async () => {
-  // Transpile only (type checking is `tsc -p .`'s job): a tenth of the time of a full build.
-  const transpile = (from: string, to: string) => {
-    fs.mkdirSync(to, { recursive: true });
-    for (const entry of fs.readdirSync(from, { withFileTypes: true })) {
-      const source = path.join(from, entry.name);
-      if (entry.isDirectory()) transpile(source, path.join(to, entry.name));
-      else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.d.ts')) {
-        const { outputText } = ts.transpileModule(fs.readFileSync(source, 'utf8'), {
-          compilerOptions: { module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022 },
-          fileName: source,
-        });
-        fs.writeFileSync(path.join(to, entry.name.replace(/\.ts$/, '.js')), outputText);
-      }
-    }
-  };
-  transpile(path.join(ROOT, 'src'), path.join(BUILD, 'dist'));
-  fs.writeFileSync(path.join(BUILD, 'package.json'), JSON.stringify({ type: 'module', version: VERSION }) + '\n');
-  // Then bundled exactly as npm run build does it: that single file is what make starts.
-  await bundleRunner(path.join(BUILD, 'dist', 'cli.js'), CLI);
+  ({ root: BUILD, cli: CLI, cleanup: cleanupCli } = await buildPrivateCli());
   // Transpiling and bundling took over 10 s on this 2-core machine while other builds ran.
 }, 60_000);
-afterAll(() => fs.rmSync(BUILD, { recursive: true, force: true }));
+afterAll(() => cleanupCli());
 
 let fake: FakeEngine | undefined;
 let runner: ResultPromise | undefined;

@@ -9,8 +9,8 @@ import { bundleRunner } from '../../../scripts/bundle.mjs';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
-/** Build the private copy; returns the bundled CLI's path and how to remove it. */
-export async function buildPrivateCli(): Promise<{ cli: string; cleanup: () => void }> {
+/** Build the private copy; returns its root, the bundled CLI's path and how to remove it. */
+export async function buildPrivateCli(): Promise<{ root: string; cli: string; cleanup: () => void }> {
   // Under node_modules so the compiled files find the package's dependencies.
   const build = fs.mkdtempSync(path.join(ROOT, 'node_modules', '.cache-kbc-unit-'));
   // Transpile only (type checking is `tsc -p .`'s job): a tenth of the time of a full build.
@@ -29,9 +29,11 @@ export async function buildPrivateCli(): Promise<{ cli: string; cleanup: () => v
     }
   };
   transpile(path.join(ROOT, 'src'), path.join(build, 'dist'));
-  fs.writeFileSync(path.join(build, 'package.json'), '{"type":"module"}\n');
+  // The version --version prints comes from the package.json beside dist/.
+  const { version } = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string };
+  fs.writeFileSync(path.join(build, 'package.json'), `${JSON.stringify({ type: 'module', version })}\n`);
   const cli = path.join(build, 'dist', 'kbuild-container.cjs');
   await bundleRunner(path.join(build, 'dist', 'cli.js'), cli);
   fs.chmodSync(cli, 0o755);
-  return { cli, cleanup: () => fs.rmSync(build, { recursive: true, force: true }) };
+  return { root: build, cli, cleanup: () => fs.rmSync(build, { recursive: true, force: true }) };
 }

@@ -92,7 +92,9 @@ function commit(f: Fixture, subject: string, file = 'images/notes'): string {
 }
 
 async function push(f: Fixture) {
-  return execa('git', ['push', 'origin', 'main'], { cwd: f.work, env: f.env, reject: false });
+  const r = await execa('git', ['push', 'origin', 'main'], { cwd: f.work, env: f.env, reject: false });
+  expect(r.exitCode, r.stderr).toBe(0);
+  return r;
 }
 
 function records(f: Fixture): Record<string, { state: string; pid?: number; tags: string[]; reason?: string }> {
@@ -308,7 +310,7 @@ describe('a push', () => {
     await until(() => records(f)[sha]?.state === 'building', 10_000);
     const worker = records(f)[sha].pid!;
     const lock = path.join(f.bare, 'kbuild-container', 'worker.lock');
-    expect(fs.existsSync(lock)).toBe(true);
+    await until(() => fs.existsSync(lock), 10_000);
     const building = () =>
       spawnSync('pgrep', ['-f', `${sha}`])
         .stdout.toString()
