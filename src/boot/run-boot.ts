@@ -114,7 +114,7 @@ function checkBootable(buildDir: string): BootArch {
   } catch {
     const cross = arch === 'arm64' ? ' ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-' : '';
     throw new UserError(
-      `${kernel}: no kernel image; build it with make CONTAINER=${arch === 'arm64' ? 'korg-gcc-arm64' : 'korg-gcc'}${cross} O=${buildDir} ${spec.buildGoal}`,
+      `${kernel}: no kernel image; build it with make CONTAINER=${arch === 'arm64' ? 'korg-gcc:arm64' : 'korg-gcc'}${cross} O=${buildDir} ${spec.buildGoal}`,
     );
   }
   const found = archOfKernelImage(head);
