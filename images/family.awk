@@ -57,6 +57,8 @@ END {
         ref = prefix name[r]; me = id(name[r]); stamp = state "/stamp/" me
         if (!(ref in inStore) && !((ref ":latest") in inStore)) system("rm -f '" stamp "'")
         all = all " " stamp
+        # kernel.org tarballs come first: a refused one stops make before any build.
+        if ((kind[r] == "gcc" || kind[r] == "clang") && source == "kernel.org" && korg[r] != "-") fetch = fetch " " state "/korg/" korg[r]
         tagList = ""
         t = split(tags[r], tt, ",")
         for (j = 1; j <= t; j++) if (tt[j] != "-") tagList = tagList " " prefix tt[j]
@@ -117,7 +119,7 @@ END {
         printf "%s: %s/args/%s %s\n", stamp, state, me, deps
         printf "\t$(call build-image,%s,%s,%s,%s,%s)\n", ref, file, me, tagList, ((kind[r] == "gcc" || kind[r] == "clang") && source == "kernel.org" ? korg[r] : "")
     }
-    printf "all-images:%s\n", all
+    printf "all-images:%s%s\n", fetch, all
     printf "FAMILY_NAMES :=%s\n", names
     printf "list-tags:\n\t@echo%s\n", names
 }
