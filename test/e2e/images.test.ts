@@ -1,7 +1,8 @@
 // Issue 12, the kernel.org toolchain image family, built for real with the
 // Debian source under a test PREFIX (never touching the images other tests
 // use): the exact BUILD/TAG lines and tag set, a no-op second run, one changed
-// line rebuilding only its image, the kernel.org source from a local mirror,
+// line rebuilding only its image, menuconfig through a real pty, the
+// kernel.org source from a local mirror,
 // and CONTAINER_BUILD=never on the on-demand path of `make CONTAINER=...`.
 // Base: PREFIX debian-base:SUITE, tagged from the set-up's korg-debian-base
 // (scripts/build-images.sh) or, without it, KBC_TEST_BASE (+ DEBIAN_MIRROR).
@@ -158,6 +159,37 @@ describe('make -C images (Debian source)', () => {
     expect(String(r.all).trim().split('\n')).toHaveLength(1);
     expect(r.all).toMatch(message);
     expect(await familyTags()).toEqual(before);
+  });
+});
+
+describe('interactive goals in a family image', () => {
+  it('menuconfig draws through a real pty, a keystroke changes an option, the saved .config has it', async () => {
+    const out = scratchDir('podman');
+    const session = `kbc-e2e-images-${process.pid}`;
+    try {
+      expect((await runMake('podman', kernelTree('6.1'), [`CONTAINER=${PREFIX}gcc`, `O=${out}`, 'tinyconfig'], { env: ENV })).exitCode).toBe(0);
+      expect(fs.readFileSync(path.join(out, '.config'), 'utf8')).toMatch(/^# CONFIG_64BIT is not set$/m);
+      const cmd = `cd ${kernelTree('6.1')} && PATH=${path.join(os.tmpdir(), 'kbc-e2e-bin')}:$PATH STATE_DIR=${STATE} make -f ${path.join(REPO, 'make', 'Makefile.container')} CONTAINER_RUNTIME=podman CONTAINER=${PREFIX}gcc O=${out} menuconfig; echo EXIT=$? > ${out}/exit`;
+      await execa('tmux', ['new-session', '-d', '-s', session, '-x', '120', '-y', '40', cmd]);
+      const screen = async () => (await execa('tmux', ['capture-pane', '-p', '-t', session], { reject: false })).stdout;
+      expect(await waitFor(async () => (await screen()).includes('64-bit kernel'), 120_000), await screen()).toBeDefined();
+      // "64-bit kernel" is the second entry, under "General setup": Down, then 'y' selects it; Esc Esc to leave, Enter to save.
+      await execa('tmux', ['send-keys', '-t', session, 'Down']);
+      await new Promise((r) => setTimeout(r, 500));
+      await execa('tmux', ['send-keys', '-t', session, 'y']);
+      expect(await waitFor(async () => (await screen()).includes('[*] 64-bit kernel'), 30_000), await screen()).toBeDefined();
+      await execa('tmux', ['send-keys', '-t', session, 'Escape']);
+      await new Promise((r) => setTimeout(r, 300));
+      await execa('tmux', ['send-keys', '-t', session, 'Escape']);
+      expect(await waitFor(async () => /save your new configuration/i.test(await screen()), 30_000), await screen()).toBeDefined();
+      await execa('tmux', ['send-keys', '-t', session, 'Enter']);
+      expect(await waitFor(async () => fs.existsSync(path.join(out, 'exit')), 60_000)).toBeDefined();
+      expect(fs.readFileSync(path.join(out, 'exit'), 'utf8')).toBe('EXIT=0\n');
+      expect(fs.readFileSync(path.join(out, '.config'), 'utf8')).toMatch(/^CONFIG_64BIT=y$/m);
+    } finally {
+      await execa('tmux', ['kill-session', '-t', session], { reject: false });
+      removeScratch(out);
+    }
   });
 });
 
