@@ -74,7 +74,11 @@ async function provideImage(ctx: OnDemandContext, notFound: UserError): Promise<
     if (ctx.env.CONTAINER_PULL === 'never')
       throw new UserError(`${notFound.message.split(';')[0]}; CONTAINER_PULL=never, so not pulled (${ctx.engineName} pull ${ctx.image} would)`);
     line('PULL', ctx.image);
-    const status = await runTool(ctx.enginePath, ['pull', ...(ctx.verbose ? [] : ['--quiet']), ctx.image], { quiet: !ctx.verbose, stderr: ctx.stderr });
+    const status = await runTool(ctx.enginePath, ['pull', ...(ctx.verbose ? [] : ['--quiet']), ctx.image], {
+      quiet: !ctx.verbose,
+      stderr: ctx.stderr,
+      stdoutToStderr: true,
+    });
     if (status.code !== 0) throw new UserError(`cannot pull '${ctx.image}' (${ctx.engineName} pull exit ${status.code}):\n${status.tail}`);
     return;
   }
@@ -87,7 +91,7 @@ async function provideImage(ctx: OnDemandContext, notFound: UserError): Promise<
   // One builder at a time per engine and user: a second make waits, then finds the image built.
   const lock = join(ctx.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'kbuild-container', `images-${ctx.engineName}.lock`);
   const vars = [`SOURCE=${source.source}`, `BASE=${ctx.env.CONTAINER_IMAGES_BASE ?? ''}`, `V=${ctx.verbose ? 1 : 0}`];
-  const status = await runTool('flock', [lock, ...argv, ...vars], { quiet: false, stderr: ctx.stderr, lockFile: lock });
+  const status = await runTool('flock', [lock, ...argv, ...vars], { quiet: false, stderr: ctx.stderr, lockFile: lock, stdoutToStderr: true });
   if (status.signal) throw new UserError(`image build of ${ctx.image} interrupted (${status.signal})`);
   if (status.code !== 0) throw new UserError(`image build of ${ctx.image} failed (exit ${status.code}); see the lines above`);
 }

@@ -13,10 +13,17 @@ export interface ToolResult {
 }
 
 /** Spawn FILE ARGS, forward SIGINT/SIGTERM/SIGHUP to its group, resolve when it has exited. */
-export function runTool(file: string, args: string[], options: { quiet: boolean; stderr: NodeJS.WritableStream; lockFile?: string }): Promise<ToolResult> {
+export function runTool(
+  file: string,
+  args: string[],
+  options: { quiet: boolean; stderr: NodeJS.WritableStream; lockFile?: string; stdoutToStderr?: boolean },
+): Promise<ToolResult> {
   if (options.lockFile) mkdirSync(dirname(options.lockFile), { recursive: true });
   return new Promise((resolve, reject) => {
-    const child = spawn(file, args, { stdio: ['ignore', options.quiet ? 'pipe' : 'inherit', options.quiet ? 'pipe' : 'inherit'], detached: true });
+    // On the way to a kernel build its BUILD/TAG lines are progress, like the runner's banner: stderr, never
+    // mixed into what the build prints on stdout (`make -s kernelversion` captured by a script).
+    const stdout = options.quiet ? 'pipe' : options.stdoutToStderr ? 2 : 'inherit';
+    const child = spawn(file, args, { stdio: ['ignore', stdout, options.quiet ? 'pipe' : 'inherit'], detached: true });
     let out = '';
     const keep = (chunk: Buffer) => {
       out = (out + chunk.toString()).slice(-8192);

@@ -195,7 +195,7 @@ async function shellWords(command: string): Promise<string[]> {
 /** The inner make's argv inside a planned engine command (after the wrapper's marker and FIFO words). */
 function innerMakeWords(argv: string[]): string[] {
   const at = argv.indexOf('kbuild-container', argv.indexOf('-c'));
-  return argv.slice(at + 3);
+  return argv.slice(at + 4); // after the start marker, the jobserver FIFO and the Makefile to check
 }
 
 describe('quick checks (no kernel build): rootful podman unless named', () => {

@@ -2,8 +2,9 @@
 // Debian source under a test PREFIX (never touching the images other tests
 // use): the exact BUILD/TAG lines and tag set, a no-op second run, one changed
 // line rebuilding only its image, menuconfig through a real pty, the
-// kernel.org source from a local mirror,
-// and CONTAINER_BUILD=never on the on-demand path of `make CONTAINER=...`.
+// kernel.org source from a local mirror, and the on-demand path of
+// `make CONTAINER=...` (two makes build once, CONTAINER_BUILD=never, Ctrl-C
+// leaves nothing).
 // Base: PREFIX debian-base:SUITE, tagged from the set-up's korg-debian-base
 // (scripts/build-images.sh) or, without it, KBC_TEST_BASE (+ DEBIAN_MIRROR).
 import fs from 'node:fs';
@@ -11,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { kernelTree, removeScratch, REPO, runMake, scratchDir, stopRunningMakes, waitFor } from './support.js';
+import { kernelTree, removeScratch, REPO, runMake, scratchDir, startMake, stopRunningMakes, waitFor } from './support.js';
 
 const PREFIX = 'kbce2e-';
 const IMAGES = path.join(REPO, 'images');
@@ -300,6 +301,7 @@ describe("the kernel.org source, from a local mirror made of Debian's GCC 14 (sc
 
 describe('on demand: make CONTAINER=<family name> when the store lacks it', () => {
   const image = `${PREFIX}gcc:14`;
+  const lock = path.join(STATE, 'kbuild-container', 'images-podman.lock');
   const removeGcc = async () => {
     await podman('rmi', '--force', `${PREFIX}gcc:14.2-x86-x86`, `${PREFIX}gcc:14`, `${PREFIX}gcc`);
     expect((await podman('image', 'exists', image)).exitCode).toBe(1);
@@ -319,6 +321,52 @@ describe('on demand: make CONTAINER=<family name> when the store lacks it', () =
         ),
       );
       expect(await familyTags()).not.toContain(image);
+    } finally {
+      removeScratch(out);
+    }
+  });
+
+  it('two makes at once: the image is built once, then both kernels', async () => {
+    await removeGcc();
+    const outs = [scratchDir('podman'), scratchDir('podman')];
+    try {
+      // One builds a bzImage, the other only configures (one kernel build is enough for CI).
+      const runs = [
+        startMake('podman', kernelTree('6.1'), [`CONTAINER=${image}`, `O=${outs[0]}`, '-j2', 'tinyconfig', 'bzImage'], { env: ENV }),
+        startMake('podman', kernelTree('6.1'), [`CONTAINER=${image}`, `O=${outs[1]}`, 'tinyconfig'], { env: ENV }),
+      ];
+      const results = await Promise.all(runs.map((r) => r.result));
+      for (const r of results) expect(r.exitCode, r.stderr.slice(-3000)).toBe(0);
+      const builds = results.flatMap((r) => r.stderr.split('\n')).filter((l) => l.startsWith('  BUILD   '));
+      expect(builds).toEqual([`  BUILD   ${PREFIX}gcc:14.2-x86-x86`]);
+      expect(fs.existsSync(path.join(outs[0]!, 'arch/x86/boot/bzImage'))).toBe(true);
+      for (const o of outs) expect(fs.readFileSync(path.join(o, '.config'), 'utf8')).toMatch(/^CONFIG_GCC_VERSION=140200$/m);
+      figures.push(`on demand: image + tinyconfig bzImage (two makes at once): ${(Math.max(...results.map((r) => r.ms)) / 1000).toFixed(0)} s`);
+    } finally {
+      outs.forEach(removeScratch);
+    }
+  });
+
+  it('Ctrl-C during the image build leaves no container, no dangling tag, no held lock', async () => {
+    await removeGcc();
+    const out = scratchDir('podman');
+    // Build containers of this family only (others' builds may come and go meanwhile).
+    const ours = async () => (await podman('ps', '-a', '--external', '--format', '{{.Names}} {{.Image}}')).stdout.split('\n').filter((l) => l.includes(PREFIX));
+    const before = await ours();
+    try {
+      const run = startMake('podman', kernelTree('6.1'), [`CONTAINER=${image}`, `O=${out}`, 'tinyconfig'], { env: ENV });
+      expect(await waitFor(async () => run.stderr().includes('  BUILD   '), 120_000)).toBeDefined();
+      await new Promise((r) => setTimeout(r, 3000));
+      process.kill(-run.pid, 'SIGINT');
+      const r = await run.result;
+      expect(r.exitCode).not.toBe(0);
+      expect(await waitFor(async () => (await ours()).length === before.length, 10_000), (await ours()).join('\n')).toBeDefined();
+      const dangling = (await podman('images', '--filter', 'dangling=true', '--format', '{{.ID}}')).stdout.split('\n').filter(Boolean);
+      for (const id of dangling)
+        expect((await podman('image', 'inspect', '--format', '{{index .Config.Labels "org.opencontainers.image.title"}}', id)).stdout).not.toContain(PREFIX);
+      expect(await familyTags()).not.toContain(`${PREFIX}gcc:14.2-x86-x86`);
+      expect((await execa('flock', ['-n', lock, 'true'], { reject: false })).exitCode).toBe(0);
+      expect(fs.existsSync(path.join(STATE, 'stamp', 'gcc_14.2-x86-x86'))).toBe(false);
     } finally {
       removeScratch(out);
     }
