@@ -5,14 +5,16 @@
 # ("Storage" in `podman ps -a --external`) on SIGINT and SIGTERM alike
 # (measured), so the ones this build created are removed. The family's builds
 # start FROM a PREFIX image, so their working containers are named
-# PREFIX...-working-container[-N]; ones that existed before are left alone.
+# PREFIX...-working-container[-N], and the steps after a cached one
+# IMAGE-ID-working-container (mawk has no {12}: the ID's twelve hex digits are
+# spelled out); ones that existed before are left alone.
 set -u
 runtime=$1 prefix=$2
 shift 2
 ours() {
     case ${runtime##*/} in
     podman) "$runtime" ps -a --external --format '{{.ID}} {{.Names}}' 2>/dev/null |
-        awk -v p="$prefix" 'index($2, p) == 1 && $2 ~ /-working-container(-[0-9]+)?$/ { print $1 }' ;;
+        awk -v p="$prefix" '(index($2, p) == 1 || $2 ~ /^[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]-working-container/) && $2 ~ /-working-container(-[0-9]+)?$/ { print $1 }' ;;
     esac
 }
 before=$(ours | tr '\n' ' ')
