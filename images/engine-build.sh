@@ -20,9 +20,11 @@ ours() {
 before=$(ours | tr '\n' ' ')
 "$runtime" build "$@" &
 pid=$!
+# TERM whatever came: a background job of a non-interactive sh starts with
+# SIGINT ignored, so the build may not hear an INT.
 stop() {
     trap '' INT TERM HUP
-    kill -s "$1" "$pid" 2>/dev/null
+    kill -s TERM "$pid" 2>/dev/null
     wait "$pid"
     for id in $(ours); do
         case " $before " in *" $id "*) ;; *) "$runtime" rm --force "$id" >/dev/null 2>&1 ;; esac
