@@ -52,8 +52,19 @@ export function runnerBinDir(): string {
   const link = path.join(dir, 'kbuild-container');
   const target = path.join(REPO, 'dist', 'kbuild-container.cjs');
   if (!fs.existsSync(target)) throw new Error(`${target} missing: run npm run build first`);
-  fs.rmSync(link, { force: true });
-  fs.symlinkSync(target, link);
+  // Never a moment without the link: a make started just before (the second of
+  // two concurrent startMake calls) may be exec'ing it right now. Made under a
+  // private name, then renamed over the old one (atomic), only when it differs.
+  let current: string | undefined;
+  try {
+    current = fs.readlinkSync(link);
+  } catch {}
+  if (current !== target) {
+    const fresh = `${link}.${process.pid}`;
+    fs.rmSync(fresh, { force: true });
+    fs.symlinkSync(target, fresh);
+    fs.renameSync(fresh, link);
+  }
   return dir;
 }
 
