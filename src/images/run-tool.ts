@@ -12,7 +12,7 @@ export interface ToolResult {
   tail: string;
 }
 
-/** Spawn FILE ARGS, forward SIGINT/SIGTERM/SIGHUP to its group, resolve when it has exited. */
+/** Spawn FILE ARGS, forward SIGINT/SIGTERM/SIGHUP to its group, resolve when the group has exited. */
 export function runTool(
   file: string,
   args: string[],
@@ -45,9 +45,41 @@ export function runTool(
       for (const s of signals) process.off(s, handler);
       reject(err);
     });
-    child.on('close', (code, signal) => {
+    child.on('close', async (code, signal) => {
+      // The leader (flock) dies at once on SIGINT while the make under it still
+      // cleans up (engine-build.sh removes the build's working containers):
+      // wait for the whole group, or the caller would report "stopped" with
+      // containers still being removed.
+      if (child.pid !== undefined) await groupGone(child.pid, GROUP_GRACE_MS);
       for (const s of signals) process.off(s, handler);
       resolve({ code: code ?? (signal ? 128 : null), signal: got ?? signal ?? undefined, tail: out.trim().split('\n').slice(-15).join('\n') });
     });
   });
+}
+
+/** How long a tool's group may take to clean up after its leader exited (a build's `podman rm` of working containers: seconds). */
+const GROUP_GRACE_MS = 60_000;
+
+/** Resolve when no process of group `pgid` is left (or after `ms`, then SIGKILL to whatever still is). */
+export async function groupGone(pgid: number, ms: number): Promise<boolean> {
+  const alive = () => {
+    try {
+      process.kill(-pgid, 0);
+      return true;
+    } catch (e) {
+      return (e as NodeJS.ErrnoException).code === 'EPERM';
+    }
+  };
+  for (const end = Date.now() + ms; alive(); ) {
+    if (Date.now() >= end) {
+      try {
+        process.kill(-pgid, 'SIGKILL');
+      } catch {
+        // gone in between
+      }
+      return false;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return true;
 }

@@ -1,7 +1,11 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { UserError } from '../../../src/errors.js';
 import { buildCommand, chooseSource, imagesDir, isImageNotFound } from '../../../src/images/on-demand.js';
+import { groupGone, runTool } from '../../../src/images/run-tool.js';
 
 describe('chooseSource', () => {
   it.each([
@@ -43,5 +47,28 @@ describe('buildCommand', () => {
   });
   it('finds the shipped images/ from the sources', () => {
     expect(imagesDir()).toMatch(/\/images$/);
+  });
+});
+
+describe('runTool', () => {
+  // flock dies at once on Ctrl-C while the make under it still removes the
+  // build's working containers: the result must wait for the whole group.
+  it('resolves only when the last process of its group has exited, not its leader', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kbc-runtool-'));
+    try {
+      const done = path.join(dir, 'done');
+      const r = await runTool('sh', ['-c', `(sleep 1; touch '${done}') >/dev/null 2>&1 & exit 0`], { quiet: true, stderr: process.stderr });
+      expect(r.code).toBe(0);
+      expect(fs.existsSync(done)).toBe(true);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('groupGone gives up after its time and kills what is left', async () => {
+    const child = spawn('sh', ['-c', 'sleep 30'], { detached: true, stdio: 'ignore' });
+    const exited = new Promise((r) => child.on('exit', (_code, signal) => r(signal)));
+    expect(await groupGone(child.pid!, 200)).toBe(false);
+    expect(await exited).toBe('SIGKILL');
   });
 });
