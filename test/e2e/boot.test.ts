@@ -1,17 +1,18 @@
 // `make ... boot` against real engines, real kernels and real QEMU (TCG here:
-// this machine's /dev/kvm does not run guests). Each kernel configuration is
-// built once and shared by the tests of this file; every boot takes seconds.
+// this machine's /dev/kvm does not run guests). The kernels are the minimal
+// bootable configuration (allnoconfig + boot/ARCH.config), each built once
+// per run and shared with matrix.test.ts's cell of the same kernel, toolchain
+// and engine (shared-builds.ts); every boot takes seconds.
 import fs from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { REPO, kernelTree, processesMentioning, removeScratch, runMake, scratchDir, startMake, stopRunningMakes, waitFor } from './support.js';
+import { BOOT_BUILDS, builtElsewhere, sharedBuild, type BuildSpec, type SharedBuild } from './shared-builds.js';
+import { kernelTree, processesMentioning, removeScratch, runMake, scratchDir, startMake, stopRunningMakes, waitFor } from './support.js';
 
 // The family's korg-qemu images (scripts/build-images.sh builds them); the variables let a run use other copies.
 const QEMU_X86 = process.env.KBC_BOOT_QEMU_X86 ?? 'korg-qemu:x86';
 const QEMU_ARM64 = process.env.KBC_BOOT_QEMU_ARM64 ?? 'korg-qemu:arm64';
-const FRAGMENT_X86 = path.join(REPO, 'boot', 'x86_64.config');
-const FRAGMENT_ARM64 = path.join(REPO, 'boot', 'arm64.config');
 
 const dirs: string[] = [];
 const scratch = (prefix: string) => {
@@ -46,26 +47,34 @@ const consoleOf = (stdout: string) => stdout.slice(Math.max(0, stdout.search(/^(
 
 const summary = (stderr: string) => stderr.split('\n').find((l) => l.startsWith('kbuild-container: boot ')) ?? '';
 
-describe('x86_64, linux 6.1, rootful podman', () => {
-  const tree = kernelTree('6.1');
+/** The shared build of `spec`, checked to have configured and built; its figures printed. */
+async function bootable(name: string, spec: BuildSpec): Promise<SharedBuild> {
+  const shared = await sharedBuild(spec);
+  console.log(`${name}: allnoconfig+fragment ${shared.configure.ms} ms, -j2 ${shared.spec.goal} ${shared.build.ms} ms${builtElsewhere(shared)}`);
+  expect(shared.configure.exitCode, shared.configure.stderr).toBe(0);
+  expect(shared.build.exitCode, shared.build.stderr.slice(-3000)).toBe(0);
+  return shared;
+}
+
+const releaseOf = (out: string) => fs.readFileSync(path.join(out, 'include/config/kernel.release'), 'utf8').trim();
+
+describe('x86_64, linux 6.1 built with Clang on docker, booted on rootful podman', () => {
+  const spec = BOOT_BUILDS.x86_64;
+  const tree = kernelTree(spec.kernel);
   let out: string;
   let release: string;
   let built: Awaited<ReturnType<typeof runMake>>;
-  let configured: Awaited<ReturnType<typeof runMake>>;
 
   beforeAll(async () => {
-    // KBC_BOOT_BUILD_DIR: build into (and keep) this directory instead, for re-runs while developing.
-    out = process.env.KBC_BOOT_BUILD_DIR ?? scratch('kbc-boot-61-');
-    // 1. The documented minimal bootable configuration, from the pristine tree.
-    configured = await runMake('podman', tree, ['CONTAINER=korg-gcc:12', `O=${out}`, `KCONFIG_ALLCONFIG=${FRAGMENT_X86}`, 'allnoconfig']);
-    // 2. Build and boot in one make, each goal in its own image.
-    built = await runMake('podman', tree, ['CONTAINER=korg-gcc:12', `BOOT_CONTAINER=${QEMU_X86}`, `O=${out}`, '-j2', 'bzImage', 'boot']);
-    release = fs.readFileSync(path.join(out, 'include/config/kernel.release'), 'utf8').trim();
-    console.log(`6.1 x86_64: allnoconfig+fragment ${configured.ms} ms; bzImage+boot ${built.ms} ms; ${summary(built.stderr)}`);
+    // 1. The documented minimal bootable configuration, built from the pristine tree.
+    out = (await bootable('6.1 x86_64', spec)).out;
+    // 2. bzImage (up to date: Kbuild checks it) and the boot in one make, each goal in its own image.
+    built = await runMake('podman', tree, [`CONTAINER=${spec.image}`, ...spec.vars!, `BOOT_CONTAINER=${QEMU_X86}`, `O=${out}`, '-j2', 'bzImage', 'boot']);
+    release = releaseOf(out);
+    console.log(`6.1 x86_64: bzImage (up to date)+boot ${built.ms} ms; ${summary(built.stderr)}`);
   });
 
   it('builds the minimal configuration and boots it: PASS, the guest prints the release', () => {
-    expect(configured.exitCode, configured.stderr).toBe(0);
     expect(built.exitCode, built.stderr).toBe(0);
     expect(summary(built.stderr)).toMatch(/^kbuild-container: boot PASS: guest command exited 0 \(x86_64, TCG, /);
     expect(built.stderr).toMatch(/^ {2}BOOT {4}\S+ qemu-system-x86_64: (TCG|KVM)/m);
@@ -174,31 +183,24 @@ describe('x86_64, linux 6.1, rootful podman', () => {
   });
 });
 
-describe('x86_64, linux 7.2, rootful podman', () => {
-  it('the minimal configuration builds and boots: PASS', async () => {
-    const tree = kernelTree('7.2');
-    const out = scratch('kbc-boot-72-');
-    const c = await runMake('podman', tree, ['CONTAINER=korg-gcc:12', `O=${out}`, `KCONFIG_ALLCONFIG=${FRAGMENT_X86}`, 'allnoconfig']);
-    expect(c.exitCode, c.stderr).toBe(0);
-    const r = await runMake('podman', tree, ['CONTAINER=korg-gcc:12', `BOOT_CONTAINER=${QEMU_X86}`, `O=${out}`, '-j2', 'bzImage', 'boot']);
-    console.log(`7.2 x86_64: bzImage+boot ${r.ms} ms; ${summary(r.stderr)}`);
+describe('x86_64, linux 7.2 built on docker (with modules), booted on rootful podman', () => {
+  it('the minimal configuration boots: PASS', async () => {
+    const { out } = await bootable('7.2 x86_64', BOOT_BUILDS.x86_64_72);
+    const r = await runMake('podman', kernelTree('7.2'), [`CONTAINER=${QEMU_X86}`, `O=${out}`, 'boot']);
+    console.log(`7.2 x86_64: boot ${r.ms} ms; ${summary(r.stderr)}`);
     expect(r.exitCode, r.stderr).toBe(0);
     expect(summary(r.stderr)).toMatch(/boot PASS: guest command exited 0 \(x86_64, /);
-    expect(r.stdout.split('\n')).toContain(fs.readFileSync(path.join(out, 'include/config/kernel.release'), 'utf8').trim());
+    expect(r.stdout.split('\n')).toContain(releaseOf(out));
   });
 });
 
 describe('arm64 (cross-built in korg-gcc:12-arm64), linux 6.1, rootful podman', () => {
-  it('the minimal configuration builds and boots under qemu-system-aarch64 virt: PASS', async () => {
-    const tree = kernelTree('6.1');
-    const out = process.env.KBC_BOOT_BUILD_DIR_ARM64 ?? scratch('kbc-boot-arm64-');
-    const cross = ['CONTAINER=korg-gcc:12-arm64', 'ARCH=arm64', 'CROSS_COMPILE=aarch64-linux-gnu-', `O=${out}`];
-    const c = await runMake('podman', tree, [...cross, `KCONFIG_ALLCONFIG=${FRAGMENT_ARM64}`, 'allnoconfig']);
-    expect(c.exitCode, c.stderr).toBe(0);
-    const r = await runMake('podman', tree, [...cross, `BOOT_CONTAINER=${QEMU_ARM64}`, '-j2', 'Image', 'boot']);
-    console.log(`6.1 arm64: Image+boot ${r.ms} ms; ${summary(r.stderr)}`);
+  it('the minimal configuration boots under qemu-system-aarch64 virt: PASS', async () => {
+    const { out } = await bootable('6.1 arm64', BOOT_BUILDS.arm64);
+    const r = await runMake('podman', kernelTree('6.1'), [...BOOT_BUILDS.arm64.vars!, `O=${out}`, `CONTAINER=${QEMU_ARM64}`, 'boot']);
+    console.log(`6.1 arm64: boot ${r.ms} ms; ${summary(r.stderr)}`);
     expect(r.exitCode, r.stderr).toBe(0);
     expect(summary(r.stderr)).toMatch(/boot PASS: guest command exited 0 \(arm64, /);
-    expect(r.stdout.split('\n')).toContain(fs.readFileSync(path.join(out, 'include/config/kernel.release'), 'utf8').trim());
+    expect(r.stdout.split('\n')).toContain(releaseOf(out));
   });
 });

@@ -104,7 +104,7 @@ describe.each(ENGINE_KINDS)('%s: tinyconfig then bzImage, linux 6.1, O= outside 
   });
 
   it('make tinyconfig configures O=', () => {
-    const r = note(`${kind} tinyconfig${builtElsewhere(shared)}`, shared.tinyconfig);
+    const r = note(`${kind} tinyconfig${builtElsewhere(shared)}`, shared.configure);
     expect(r.exitCode, r.stderr).toBe(0);
     expectCleanOutput(r);
     expect(

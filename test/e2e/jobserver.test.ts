@@ -278,7 +278,7 @@ describe('real kernel builds (linux 6.1 tinyconfig bzImage)', () => {
     // too), whose compile jobs were sampled the same way while it ran.
     const shared = await sharedBuild(tinyBzImage61('podman'));
     dirsByKind.set('podman', [...(dirsByKind.get('podman') ?? []), shared.out]);
-    expect(shared.tinyconfig.exitCode, shared.tinyconfig.stderr).toBe(0);
+    expect(shared.configure.exitCode, shared.configure.stderr).toBe(0);
     const two = { result: shared.build, sampled: summarise(shared.compilerSamples, shared.build.ms) };
     figures.push(describeSample(`podman -j2 (from tinyconfig to the end${builtElsewhere(shared)})`, two.sampled));
     expect(two.result.exitCode, two.result.stderr.slice(-3000)).toBe(0);
@@ -291,7 +291,7 @@ describe('real kernel builds (linux 6.1 tinyconfig bzImage)', () => {
   it('docker: -j2 to the end with no jobserver warning (its own pool of 2)', async () => {
     const shared = await sharedBuild(tinyBzImage61('docker'));
     dirsByKind.set('docker', [...(dirsByKind.get('docker') ?? []), shared.out]);
-    expect(shared.tinyconfig.exitCode, shared.tinyconfig.stderr).toBe(0);
+    expect(shared.configure.exitCode, shared.configure.stderr).toBe(0);
     const run = { result: shared.build, sampled: summarise(shared.compilerSamples, shared.build.ms) };
     figures.push(describeSample(`docker -j2 (to the end${builtElsewhere(shared)})`, run.sampled));
     expect(run.result.exitCode, run.result.stderr.slice(-3000)).toBe(0);

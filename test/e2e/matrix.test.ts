@@ -1,5 +1,6 @@
-// Issue 5, the kernel and toolchain matrix: tinyconfig kernels built through
-// `make CONTAINER=img` with O= outside the tree, for linux 6.1, 6.12 and 7.2
+// Issue 5, the kernel and toolchain matrix: small kernels built through
+// `make CONTAINER=img` with O= outside the tree (tinyconfig, or the minimal
+// bootable configuration for the three cells boot.test.ts boots), for linux 6.1, 6.12 and 7.2
 // (6.13+ writes absolute paths into O=/Makefile: fine when the tree keeps its
 // path inside), with GCC, Clang (LLVM=1) and the arm64 cross GCC; then
 // `modules` and an out-of-tree module (`make -C KERNEL_O M=DIR`) on 6.1 and 7.2.
@@ -26,7 +27,7 @@ import {
   type EngineKind,
   type MakeResult,
 } from './support.js';
-import { builtElsewhere, sharedBuild, type BuildSpec } from './shared-builds.js';
+import { BOOT_BUILDS, bootFragment, builtElsewhere, sharedBuild, type BuildSpec } from './shared-builds.js';
 
 type Kernel = '6.1' | '6.12' | '7.2';
 type ToolchainName = 'gcc' | 'clang' | 'arm64';
@@ -82,19 +83,22 @@ interface Cell {
   config?: RegExp;
   /** Configure tinyconfig + MODULES (IKCONFIG=m as one in-tree module) and test `modules` and M= after the image. */
   modules?: boolean;
+  /** The minimal bootable configuration instead of tinyconfig: boot.test.ts boots this very build. */
+  boot?: boolean;
 }
 
 // Podman 5 cells, Docker 4: each kernel and each toolchain on both engines.
 const CELLS: Cell[] = [
   { kernel: '6.1', toolchain: 'gcc', engine: 'podman', modules: true },
-  { kernel: '6.1', toolchain: 'clang', engine: 'docker' },
-  { kernel: '6.1', toolchain: 'arm64', engine: 'podman' },
+  // x86_64 (boot/x86_64.config sets 64BIT): boot.test.ts boots it.
+  { kernel: '6.1', toolchain: 'clang', engine: 'docker', config: /^CONFIG_X86_64=y$/m, boot: true },
+  { kernel: '6.1', toolchain: 'arm64', engine: 'podman', boot: true },
   { kernel: '6.12', toolchain: 'gcc', engine: 'podman' },
   // tinyconfig is i386 unless ARCH=x86_64, and 6.12's i386 mm/maccess.c fails
   // with Clang 14 ("invalid output size for constraint '=a'"): build x86_64.
   { kernel: '6.12', toolchain: 'clang', engine: 'podman', vars: ['ARCH=x86_64'], config: /^CONFIG_X86_64=y$/m },
   { kernel: '6.12', toolchain: 'arm64', engine: 'docker' },
-  { kernel: '7.2', toolchain: 'gcc', engine: 'docker', modules: true },
+  { kernel: '7.2', toolchain: 'gcc', engine: 'docker', modules: true, boot: true },
   // 7.2 wants LLVM >= 17.0.1 (scripts/min-tool-version.sh); bookworm's korg-clang:14 has 14.
   { kernel: '7.2', toolchain: 'clang', engine: 'podman', image: 'korg-clang:18' },
   { kernel: '7.2', toolchain: 'arm64', engine: 'docker' },
@@ -169,7 +173,7 @@ async function expectNothingRunning(dir: string): Promise<void> {
 /** What a cell builds: the same spec as another file's build of the same configuration shares it (shared-builds.ts). */
 function specOf(cell: Cell): BuildSpec {
   const tc = TOOLCHAINS[cell.toolchain];
-  return {
+  const spec: BuildSpec = {
     kernel: cell.kernel,
     image: imageOf(cell),
     engine: cell.engine,
@@ -178,6 +182,11 @@ function specOf(cell: Cell): BuildSpec {
     configEdits: cell.modules ? ['-e', 'MODULES', '-m', 'IKCONFIG'] : undefined,
     goal: tc.goal,
   };
+  if (!cell.boot) return spec;
+  // The same build as boot.test.ts's, or each file would build its own.
+  const booted = { ...spec, allconfig: bootFragment(cell.toolchain === 'arm64' ? 'arm64' : 'x86_64') };
+  expect(Object.values(BOOT_BUILDS)).toContainEqual(booted);
+  return booted;
 }
 
 /** tinyconfig (+ the options the cell needs) and the toolchain's boot image, in a fresh O= outside the tree. */
@@ -191,9 +200,9 @@ async function buildCell(cell: Cell): Promise<string> {
   sharedOuts.push(out);
   const times: string[] = [];
 
-  const config = shared.tinyconfig;
+  const config = shared.configure;
   expectGoodRun(config, kind, image);
-  times.push(`tinyconfig ${(config.ms / 1000).toFixed(1)} s`);
+  times.push(`${cell.boot ? 'allnoconfig+boot fragment' : 'tinyconfig'} ${(config.ms / 1000).toFixed(1)} s`);
 
   if (cell.modules) {
     const old = shared.olddefconfig;
@@ -231,7 +240,7 @@ afterAll(async () => {
   expect(left, 'containers left behind').toEqual([]);
 });
 
-describe('tinyconfig boot image per cell, O= outside the tree', () => {
+describe('a boot image per cell (tinyconfig, or the bootable minimum boot.test.ts boots), O= outside the tree', () => {
   for (const cell of CELLS) {
     it(cellName(cell), async () => {
       built.set(cell, await buildCell(cell));

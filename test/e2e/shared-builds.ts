@@ -1,6 +1,6 @@
 // Kernel builds that more than one e2e file asserts on, each built once per
-// `vitest run`: the first file that asks builds it (tinyconfig, optional
-// .config edits and olddefconfig, `make -j2 GOAL`, through the runner and
+// `vitest run`: the first file that asks builds it (tinyconfig, or allnoconfig
+// with a KCONFIG_ALLCONFIG fragment; optional .config edits and olddefconfig, `make -j2 GOAL`, through the runner and
 // the real engine, its compile jobs sampled on the host), and records every
 // step's result; later files get the same O= dir and the same results. One
 // tinyconfig bzImage takes about 100 s of both cores here: core, matrix and
@@ -13,6 +13,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { expect, inject } from 'vitest';
 import {
+  REPO,
   ROOTLESS_USER,
   asUser,
   compilersIn,
@@ -34,7 +35,13 @@ export interface BuildSpec {
   engine: EngineKind;
   /** Command-line variables of every make of the build (LLVM=1, ARCH=..., CROSS_COMPILE=...). */
   vars?: string[];
-  /** scripts/config arguments applied to the tinyconfig (then `make olddefconfig`), e.g. ['-e', 'MODULES']. */
+  /**
+   * A KCONFIG_ALLCONFIG fragment: configure with `allnoconfig` and it instead
+   * of `tinyconfig` (boot/x86_64.config: the minimal configuration boot.test.ts
+   * boots, so matrix.test.ts's cell and the boot share one build).
+   */
+  allconfig?: string;
+  /** scripts/config arguments applied to the configuration (then `make olddefconfig`), e.g. ['-e', 'MODULES']. */
   configEdits?: string[];
   /** The goal built with -j2 after configuring. */
   goal: string;
@@ -44,7 +51,8 @@ export interface SharedBuild {
   spec: BuildSpec;
   /** The O= dir, owned by the engine kind's user. */
   out: string;
-  tinyconfig: MakeResult;
+  /** `make tinyconfig`, or `make KCONFIG_ALLCONFIG=... allnoconfig`. */
+  configure: MakeResult;
   olddefconfig?: MakeResult;
   build: MakeResult;
   /** Compile jobs (cc1 on a source file) at work in O= at once, sampled every ~100 ms during the build. */
@@ -59,7 +67,7 @@ function notRun(why: string): MakeResult {
 }
 
 function keyOf(spec: BuildSpec): string {
-  const extra = [...(spec.vars ?? []), '|', ...(spec.configEdits ?? [])];
+  const extra = [...(spec.vars ?? []), '|', ...(spec.configEdits ?? []), '|', spec.allconfig ?? ''];
   const hash = crypto.createHash('sha1').update(JSON.stringify(extra)).digest('hex').slice(0, 10);
   // No ':' (an image tag's) in a path: it cannot be mounted into a container.
   return `linux-${spec.kernel}_${spec.image.replaceAll(':', '-')}_${spec.engine}_${spec.goal}_${hash}`;
@@ -68,19 +76,19 @@ function keyOf(spec: BuildSpec): string {
 async function build(spec: BuildSpec, out: string): Promise<Omit<SharedBuild, 'spec' | 'out' | 'builtBy'>> {
   const tree = kernelTree(spec.kernel);
   const args = (more: string[]) => [`CONTAINER=${spec.image}`, `O=${out}`, ...(spec.vars ?? []), ...more];
-  const tinyconfig = await runMake(spec.engine, tree, args(['tinyconfig']));
-  if (tinyconfig.exitCode !== 0) return { tinyconfig, build: notRun('tinyconfig failed'), compilerSamples: [] };
+  const configure = await runMake(spec.engine, tree, args(spec.allconfig ? [`KCONFIG_ALLCONFIG=${spec.allconfig}`, 'allnoconfig'] : ['tinyconfig']));
+  if (configure.exitCode !== 0) return { configure, build: notRun('configuring failed'), compilerSamples: [] };
   let olddefconfig: MakeResult | undefined;
   if (spec.configEdits) {
     // scripts/config only edits text (as the O= dir's owner); olddefconfig, in the container, settles the dependencies.
     const edit = asUser(spec.engine, ['bash', path.join(tree, 'scripts/config'), '--file', path.join(out, '.config'), ...spec.configEdits]);
     await execa(edit[0], edit.slice(1));
     olddefconfig = await runMake(spec.engine, tree, args(['olddefconfig']));
-    if (olddefconfig.exitCode !== 0) return { tinyconfig, olddefconfig, build: notRun('olddefconfig failed'), compilerSamples: [] };
+    if (olddefconfig.exitCode !== 0) return { configure, olddefconfig, build: notRun('olddefconfig failed'), compilerSamples: [] };
   }
   const sampling = sampleProcesses(compilersIn([out]));
   const result = await startMake(spec.engine, tree, args(['-j2', spec.goal])).result;
-  return { tinyconfig, olddefconfig, build: result, compilerSamples: await sampling.stop() };
+  return { configure, olddefconfig, build: result, compilerSamples: await sampling.stop() };
 }
 
 function sharedRoot(): string {
@@ -118,7 +126,7 @@ export async function sharedBuild(spec: BuildSpec): Promise<SharedBuild> {
   try {
     done = { spec, out, builtBy, ...(await build(spec, out)) };
   } catch (e) {
-    done = { spec, out, builtBy, tinyconfig: notRun(String(e)), build: notRun(String(e)), compilerSamples: [] };
+    done = { spec, out, builtBy, configure: notRun(String(e)), build: notRun(String(e)), compilerSamples: [] };
   }
   fs.writeFileSync(record, JSON.stringify(done));
   return done;
@@ -146,3 +154,31 @@ export function builtElsewhere(shared: SharedBuild): string {
   const here = path.basename(expect.getState().testPath ?? '');
   return shared.builtBy === here ? '' : ` (built by ${shared.builtBy})`;
 }
+
+/**
+ * The kernels boot.test.ts boots, in the minimal bootable configuration
+ * (allnoconfig + boot/ARCH.config): matrix.test.ts's cells of the same kernel,
+ * image, variables and engine are these very builds (it checks), so each is
+ * built once per run (a 64-bit bootable kernel costs about twice an i386
+ * tinyconfig here: only these cells pay it).
+ */
+export const BOOT_BUILDS = {
+  x86_64: bootable('6.1', 'docker', 'korg-clang:14', ['LLVM=1'], 'x86_64'),
+  x86_64_72: bootable('7.2', 'docker', 'korg-gcc:12', [], 'x86_64', true),
+  arm64: bootable('6.1', 'podman', 'korg-gcc:12-arm64', ['ARCH=arm64', 'CROSS_COMPILE=aarch64-linux-gnu-'], 'arm64'),
+} as const;
+
+function bootable(kernel: string, engine: EngineKind, image: string, vars: string[], arch: 'x86_64' | 'arm64', modules = false): BuildSpec {
+  return {
+    kernel,
+    image,
+    engine,
+    vars,
+    allconfig: bootFragment(arch),
+    configEdits: modules ? ['-e', 'MODULES', '-m', 'IKCONFIG'] : undefined,
+    goal: arch === 'arm64' ? 'Image' : 'bzImage',
+  };
+}
+
+/** boot/ARCH.config, the fragment `kbuild-container boot-config ARCH` names. */
+export const bootFragment = (arch: 'x86_64' | 'arm64') => path.join(REPO, 'boot', `${arch}.config`);
