@@ -27,7 +27,7 @@ import {
   type EngineKind,
   type MakeResult,
 } from './support.js';
-import { BOOT_BUILDS, bootFragment, builtElsewhere, sharedBuild, type BuildSpec } from './shared-builds.js';
+import { BOOT_BUILDS, bootFragment, builtElsewhere, sharedBuild, tinyBzImage61, type BuildSpec } from './shared-builds.js';
 
 type Kernel = '6.1' | '6.12' | '7.2';
 type ToolchainName = 'gcc' | 'clang' | 'arm64';
@@ -103,9 +103,10 @@ const CELLS: Cell[] = [
   { kernel: '7.2', toolchain: 'clang', engine: 'podman', image: 'korg-clang:18' },
   { kernel: '7.2', toolchain: 'arm64', engine: 'docker' },
 ];
-// The cheapest cell (plain tinyconfig, one GCC, no compression of a cross
-// image): it also runs as the rootless user.
-const ROOTLESS_CELL: Cell = { kernel: '6.1', toolchain: 'gcc', engine: 'rootless' };
+// The cheapest cell (tinyconfig, one GCC, no compression of a cross image):
+// it also runs as the rootless user. With MODULES, as the podman cell: both are
+// shared-builds.ts's tinyBzImage61, which core and jobserver check too.
+const ROOTLESS_CELL: Cell = { kernel: '6.1', toolchain: 'gcc', engine: 'rootless', modules: true };
 
 const KERNELS: Kernel[] = ['6.1', '6.12', '7.2'];
 const imageOf = (cell: Cell) => cell.image ?? TOOLCHAINS[cell.toolchain].image;
@@ -182,6 +183,7 @@ function specOf(cell: Cell): BuildSpec {
     configEdits: cell.modules ? ['-e', 'MODULES', '-m', 'IKCONFIG'] : undefined,
     goal: tc.goal,
   };
+  if (cell.kernel === '6.1' && cell.toolchain === 'gcc') expect(spec).toEqual(tinyBzImage61(cell.engine));
   if (!cell.boot) return spec;
   // The same build as boot.test.ts's, or each file would build its own.
   const booted = { ...spec, allconfig: bootFragment(cell.toolchain === 'arm64' ? 'arm64' : 'x86_64') };

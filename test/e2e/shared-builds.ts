@@ -144,9 +144,14 @@ export async function sharedCopy(shared: SharedBuild, prefix: string): Promise<s
   return dir;
 }
 
-/** linux 6.1 tinyconfig bzImage with korg-gcc: core.test.ts checks it on every engine, jobserver.test.ts samples it, matrix.test.ts's rootless cell is it. */
+/**
+ * linux 6.1 tinyconfig + MODULES (IKCONFIG=m) bzImage with korg-gcc:
+ * core.test.ts checks it on every engine, jobserver.test.ts samples it,
+ * matrix.test.ts's podman and rootless cells are it (the podman one then
+ * builds `modules` in it: one build where there were two).
+ */
 export function tinyBzImage61(engine: EngineKind): BuildSpec {
-  return { kernel: '6.1', image: 'korg-gcc:12', engine, goal: 'bzImage' };
+  return { kernel: '6.1', image: 'korg-gcc:12', engine, vars: [], configEdits: ['-e', 'MODULES', '-m', 'IKCONFIG'], goal: 'bzImage' };
 }
 
 /** "  (built by FILE)" when another file made the build: figures say whose time they show. */
