@@ -55,10 +55,11 @@ async function exec(kind: EngineKind, cwd: string, words: string[], options: { i
 let running: ResultPromise | undefined;
 afterEach(async () => {
   if (running?.pid !== undefined && running.exitCode === null) {
+    // Its own process group (detached), so this reaches script(1) and the runner alike.
     try {
       process.kill(-running.pid, 'SIGKILL');
     } catch {
-      // gone
+      running.kill('SIGKILL');
     }
   }
   await running?.catch(() => {});
@@ -113,10 +114,10 @@ describe.each(ENGINE_KINDS)('%s: kbuild-container exec', (kind) => {
     expect([r.exitCode, r.stdout, r.stderr]).toEqual([127, '', `kbuild-container: exec: 'kunit-not-here' not found in image '${IMAGE}'\n`]);
   });
 
-  it('exec -- sh through a real pseudo-terminal: a prompt, an answer, a TTY inside, the exit status of the shell', async () => {
+  it('exec -- sh through a real pseudo-terminal: a prompt, an answer, a TTY inside, Ctrl-C to its command, the exit status of the shell', async () => {
     // script(1) gives the runner a pty on stdin and stdout, as a terminal would.
     const [file, ...rest] = asUser(kind, ['script', '-qfec', `kbuild-container exec ${IMAGE} -- sh`, '/dev/null']);
-    const child = execa(file, rest, { cwd: dir, reject: false, env: envOf(kind), stdin: 'pipe', forceKillAfterDelay: false });
+    const child = execa(file, rest, { cwd: dir, reject: false, detached: true, env: envOf(kind), stdin: 'pipe', forceKillAfterDelay: false });
     running = child;
     let out = '';
     child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
@@ -125,6 +126,14 @@ describe.each(ENGINE_KINDS)('%s: kbuild-container exec', (kind) => {
     expect(await waitFor(async () => /[$#] $/.test(out), 30_000)).toBeDefined();
     child.stdin?.write('echo $((6*7)); tty\n');
     expect(await waitFor(async () => /\r\n42\r\n\/dev\/pts\/\d+\r\n/.test(out), 10_000)).toBeDefined();
+    // Ctrl-C on the terminal stops the shell's foreground command, not the shell.
+    child.stdin?.write('sleep 37\n');
+    expect(await waitFor(async () => hostProcesses().some((p) => p.cmd === 'sleep 37'), 10_000)).toBeDefined();
+    child.stdin?.write('\x03');
+    // What follows ^C in the same write would be flushed with the line: wait for its echo.
+    expect(await waitFor(async () => out.includes('^C'), 10_000)).toBeDefined();
+    child.stdin?.write('echo after $?\n');
+    expect(await waitFor(async () => out.includes('\r\nafter 130\r\n'), 10_000)).toBeDefined();
     child.stdin?.write('exit 5\n');
     const r = await child;
     console.log(`${kind}: interactive sh through script: ${Date.now() - start} ms`);
