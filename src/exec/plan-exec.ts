@@ -82,10 +82,12 @@ export interface ExecPlanInput {
   runId: string;
   /** The caller's TERM, handed in with a terminal so a shell inside knows it. */
   term?: string;
+  /** The tree's Makefile when the host sees one: the wrapper checks the container sees it too (see WRAPPER_SCRIPT). */
+  makefile?: string;
 }
 
 /** The engine command line that runs `command` in the image, with a build's mounts, user and environment. */
-export function planExec({ invocation: inv, command, engine, enginePath, host, tree, runId, term }: ExecPlanInput): RunPlan {
+export function planExec({ invocation: inv, command, engine, enginePath, host, tree, runId, term, makefile = '' }: ExecPlanInput): RunPlan {
   const name = `kbuild-exec-${runId}`;
   const image = inv.container.image;
   // A terminal on both sides: the command gets one (`exec -- bash`). A terminal
@@ -99,10 +101,10 @@ export function planExec({ invocation: inv, command, engine, enginePath, host, t
   const args = runArgs({ inv, engine, host, name, runId, attachStdin, interactive, fds: [], env, mounts: planMounts(inv, tree) });
   const run = ['sh', '-c', EXEC_SCRIPT, 'kbuild-container-exec', image, ...command];
   // Without a terminal, the build's wrapper (start marker, signals to every
-  // process, stdin kept; no jobserver FIFO, no Makefile to check). With one,
+  // process, stdin kept, the tree's Makefile checked; no jobserver FIFO). With one,
   // the command is the terminal's foreground: Ctrl-C is its own, as in a shell.
   if (interactive) args.push(...run);
-  else args.push('sh', '-c', WRAPPER_SCRIPT, 'kbuild-container', startMarker, '', '', ...run);
+  else args.push('sh', '-c', WRAPPER_SCRIPT, 'kbuild-container', startMarker, '', makefile, ...run);
 
   return {
     file: enginePath,

@@ -2,7 +2,7 @@
 // find the tree, then one container run through the same supervision as a
 // build (signals, lifeline, the missing image built or pulled on demand).
 import fs from 'node:fs';
-import { findEngine, hostFacts } from '../host.js';
+import { findEngine, hostFacts, visibleMakefile } from '../host.js';
 import { findTreeAndCreateOutputDirs } from '../output-dirs.js';
 import { describeContainerConfig, loadContainerConfig } from '../parse/container-toml.js';
 import { buildInvocation } from '../parse/invocation.js';
@@ -40,7 +40,17 @@ export async function runExec(
   const tree = { ...outputs, srctree: outputs.objtree ? outputs.srctree : findExecTree(cwd, fs.existsSync) };
 
   // 3. The plan; printed instead with CONTAINER_DRYRUN, shown first with V=1.
-  const plan = planExec({ invocation: inv, command, engine, enginePath, host: hostFacts(), tree, runId: newRunId(), term: env.TERM });
+  const plan = planExec({
+    invocation: inv,
+    command,
+    engine,
+    enginePath,
+    host: hostFacts(),
+    tree,
+    runId: newRunId(),
+    term: env.TERM,
+    makefile: visibleMakefile(tree),
+  });
   if (inv.container.dryRun) {
     process.stdout.write(formatCommand(plan) + '\n');
     return { exitCode: 0 };

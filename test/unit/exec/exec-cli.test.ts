@@ -58,6 +58,18 @@ describe('kbuild-container exec', () => {
     expect(fake.calls()[0].slice(-3)).toEqual(['kbuild-container-exec', 'korg-clang', 'true']);
   });
 
+  it('KBUILD_VERBOSE=1: the banner and the pasteable engine command first; CONTAINER_DRYRUN=1: only the command, nothing run', async () => {
+    const verbose = await startExec(['korg-gcc:12', '--', 'true'], {}, { KBUILD_VERBOSE: '1' }).runner;
+    const [banner, command] = String(verbose.stderr).split('\n');
+    expect([verbose.exitCode, banner]).toEqual([0, '  EXEC    korg-gcc:12 true']);
+    expect(command).toMatch(/^\S+\/bin\/podman run --rm --init --name=kbuild-exec-\S+ .* korg-gcc:12 sh -c /);
+    await fake?.cleanup();
+    const dry = await startExec(['korg-gcc:12', '--', 'true'], {}, { CONTAINER_DRYRUN: '1' }).runner;
+    expect([dry.exitCode, dry.stderr]).toEqual([0, '']);
+    expect(String(dry.stdout)).toMatch(/^\S+\/bin\/podman run --rm --init [\s\S]* kbuild-container-exec korg-gcc:12 true$/);
+    expect(fake?.calls()).toEqual([]);
+  });
+
   it("a missing image is the build's one line and exit 2", async () => {
     const { runner } = startExec(['korg-gcc:12', '--', 'true'], { FAKE_PRE_STDERR: 'Error: korg-gcc:12: image not known', FAKE_EXIT_BEFORE_START: 125 });
     const result = await runner;

@@ -65,7 +65,9 @@ describe('findExecTree', () => {
   });
 });
 
-function plan(opts: { engine?: 'podman' | 'docker'; host?: Partial<HostFacts>; env?: NodeJS.ProcessEnv; term?: string; command?: string[] } = {}) {
+function plan(
+  opts: { engine?: 'podman' | 'docker'; host?: Partial<HostFacts>; env?: NodeJS.ProcessEnv; term?: string; command?: string[]; makefile?: string } = {},
+) {
   const engine = opts.engine ?? 'podman';
   const invocation = buildInvocation({
     cwd: CWD,
@@ -86,6 +88,7 @@ function plan(opts: { engine?: 'podman' | 'docker'; host?: Partial<HostFacts>; e
     tree: { srctree: TREE },
     runId: 'r1',
     term: opts.term,
+    makefile: opts.makefile,
   });
 }
 
@@ -147,6 +150,15 @@ describe('planExec', () => {
     [{}, 'xterm-256color', []],
   ])("the caller's TERM only with a terminal: %j %s", (host, term, expected) => {
     expect(plan({ host, term }).args.filter((a) => a.startsWith('--env=TERM'))).toEqual(expected);
+  });
+
+  it.each([
+    [{}, '/src/linux/Makefile', ['kbuild-container-started-r1', '', '/src/linux/Makefile']],
+    [{}, undefined, ['kbuild-container-started-r1', '', '']],
+  ])("the wrapper checks the tree's Makefile is visible inside, when the host sees one: %j %s", (host, makefile, wrapperArgs) => {
+    const args = plan({ host, makefile }).args;
+    const at = args.indexOf('kbuild-container');
+    expect(args.slice(at + 1, at + 4)).toEqual(wrapperArgs);
   });
 
   it('the command words reach the container untouched: no shell parses them', () => {
