@@ -8,6 +8,7 @@ import { execa, type ResultPromise } from 'execa';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   ENGINE_KINDS,
+  REPO,
   asUser,
   callerIds,
   containersOfRun,
@@ -112,6 +113,20 @@ describe.each(ENGINE_KINDS)('%s: kbuild-container exec', (kind) => {
   it('a command the image does not have: one line naming it and the image, status 127', async () => {
     const r = await exec(kind, dir, [IMAGE, '--', 'kunit-not-here', '--help']);
     expect([r.exitCode, r.stdout, r.stderr]).toEqual([127, '', `kbuild-container: exec: 'kunit-not-here' not found in image '${IMAGE}'\n`]);
+  });
+
+  // A prefix no store has: the family would build kbcexec-gcc:12, CONTAINER_BUILD=never stops it at the decision.
+  const missing = { CONTAINER_BUILD: 'never', CONTAINER_IMAGES_PREFIX: 'kbcexec-' };
+  const notBuilt = () =>
+    `kbuild-container: image 'kbcexec-gcc:12' not found in ${runtimeOf(kind)}'s local store; CONTAINER_BUILD=never, so not built ` +
+    `(make -C ${path.join(REPO, 'images')} PREFIX=kbcexec- IMAGES=gcc:12 CONTAINER_RUNTIME=${runtimeOf(kind)} would)`;
+
+  it("a missing family image takes a build's on-demand path, piped and on a terminal (CONTAINER_BUILD=never: one line, exit 2)", async () => {
+    const r = await exec(kind, dir, ['kbcexec-gcc:12', '--', 'true'], { env: missing });
+    expect([r.exitCode, r.stdout, r.stderr]).toEqual([2, '', `${notBuilt()}\n`]);
+    const [file, ...rest] = asUser(kind, ['script', '-qfec', 'kbuild-container exec kbcexec-gcc:12 -- sh', '/dev/null']);
+    const t = await execa(file, rest, { cwd: dir, reject: false, env: envOf(kind, missing), stdin: 'ignore' });
+    expect([t.exitCode, String(t.stdout)]).toEqual([2, notBuilt()]);
   });
 
   it('exec -- sh through a real pseudo-terminal: a prompt, an answer, a TTY inside, Ctrl-C to its command, the exit status of the shell', async () => {
