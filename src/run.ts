@@ -13,11 +13,15 @@ export function planInvocation(inv: Invocation, options: { create: boolean }): {
   checkImageReference(inv.container.image);
   const { engine, path: enginePath } = findEngine(inv.container.runtime);
   const tree = findTreeAndCreateOutputDirs(inv, options);
-  // Unique, not secret: Math.random spares loading node:crypto on every make (a few ms).
-  const runId = `${process.pid.toString(36)}-${Math.floor(Math.random() * 2 ** 32)
+  const runId = newRunId();
+  return { plan: planRun({ invocation: inv, engine, enginePath, host: hostFacts(), tree, runId, makefile: visibleMakefile(tree) }), engine };
+}
+
+/** A run's id, for its container name and label: unique, not secret (Math.random spares loading node:crypto on every make, a few ms). */
+export function newRunId(): string {
+  return `${process.pid.toString(36)}-${Math.floor(Math.random() * 2 ** 32)
     .toString(16)
     .padStart(8, '0')}`;
-  return { plan: planRun({ invocation: inv, engine, enginePath, host: hostFacts(), tree, runId, makefile: visibleMakefile(tree) }), engine };
 }
 
 /** The pasteable command line of a plan. */

@@ -1,12 +1,13 @@
 // Every command but the bare `make` goes through commander, loaded only here:
 // cli.ts imports this module lazily, so make's hot path never evaluates it.
-// A new family of commands (images, hook, boot) is one module with a
+// A new family of commands (images, hook, boot, exec) is one module with a
 // register function, added to COMMAND_FAMILIES.
 import { Command, CommanderError } from 'commander';
 import { UserError } from '../errors.js';
 import { packageVersion } from '../version.js';
 import { registerBootCommands } from './commands/boot.js';
 import { registerBuildCommands } from './commands/build.js';
+import { registerExecCommands } from './commands/exec.js';
 import { registerHookCommands } from './commands/hook.js';
 import { registerImagesCommands } from './commands/images.js';
 import { registerTreeCommands } from './commands/tree.js';
@@ -21,6 +22,7 @@ export type RegisterCommands = (program: Command, setStatus: SetStatus) => void;
 /** The families of subcommands, in the order --help lists them. */
 export const COMMAND_FAMILIES: readonly RegisterCommands[] = [
   registerBuildCommands,
+  registerExecCommands,
   registerTreeCommands,
   registerImagesCommands,
   registerBootCommands,

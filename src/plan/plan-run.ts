@@ -93,19 +93,8 @@ export function planRun({ invocation: inv, engine, enginePath, host, tree, runId
   const jobserver = planJobserver(inv, engine);
   const mounts = planMounts(inv, tree);
 
-  const args = ['run', '--rm', '--init', `--name=${name}`, `--label=${RUN_LABEL}=${runId}`, ...engine.noPullArgs];
-  args.push(`--network=${inv.container.network}`);
-  // The same host name as outside, so `uname -n` (and the kernel's version string) match a native build.
-  if (inv.container.network !== 'host') args.push(`--hostname=${host.hostname}`);
-  if (attachStdin) args.push('--interactive');
-  if (interactive) args.push('--tty');
-  args.push(...engine.userArgs(host));
-  if (jobserver.mode === 'fds') args.push(`--preserve-fds=${jobserver.hostFds.length}`);
-  for (const [key, value] of Object.entries(containerEnv(inv, host))) args.push(`--env=${key}=${value}`);
-  for (const m of mounts) args.push(`--volume=${m.path}:${m.path}:${m.readOnly ? 'ro' : 'rw'}`);
-  args.push(`--workdir=${inv.cwd}`);
-  args.push(...inv.container.args);
-  args.push(inv.container.image);
+  const fds = jobserver.mode === 'fds' ? [`--preserve-fds=${jobserver.hostFds.length}`] : [];
+  const args = runArgs({ inv, engine, host, name, runId, attachStdin, interactive, fds, env: containerEnv(inv, host), mounts });
   const fifo = jobserver.mode === 'fifo' ? jobserver.path : '';
   args.push('sh', '-c', WRAPPER_SCRIPT, 'kbuild-container', startMarker, fifo, makefile, ...innerMake(inv, jobWords(inv, jobserver)));
 
@@ -121,6 +110,36 @@ export function planRun({ invocation: inv, engine, enginePath, host, tree, runId
     passFds: jobserver.mode === 'fds' ? jobserver.hostFds : [],
     jobserverNote: describeJobserver(jobserver, engine),
   };
+}
+
+/** What a build's container run and any other at a build's paths (exec) share, up to and including the image. */
+export interface RunArgsInput {
+  inv: Invocation;
+  engine: Engine;
+  host: HostFacts;
+  name: string;
+  runId: string;
+  attachStdin: boolean;
+  interactive: boolean;
+  /** Descriptors handed in (`--preserve-fds`), after the user words. */
+  fds: string[];
+  env: Record<string, string>;
+  mounts: Mount[];
+}
+
+/** `run ... IMAGE`: our name and label, no pull, the network, stdin and terminal, the caller's user, the environment, the same paths. */
+export function runArgs({ inv, engine, host, name, runId, attachStdin, interactive, fds, env, mounts }: RunArgsInput): string[] {
+  const args = ['run', '--rm', '--init', `--name=${name}`, `--label=${RUN_LABEL}=${runId}`, ...engine.noPullArgs];
+  args.push(`--network=${inv.container.network}`);
+  // The same host name as outside, so `uname -n` (and the kernel's version string) match a native build.
+  if (inv.container.network !== 'host') args.push(`--hostname=${host.hostname}`);
+  if (attachStdin) args.push('--interactive');
+  if (interactive) args.push('--tty');
+  args.push(...engine.userArgs(host), ...fds);
+  for (const [key, value] of Object.entries(env)) args.push(`--env=${key}=${value}`);
+  for (const m of mounts) args.push(`--volume=${m.path}:${m.path}:${m.readOnly ? 'ro' : 'rw'}`);
+  args.push(`--workdir=${inv.cwd}`, ...inv.container.args, inv.container.image);
+  return args;
 }
 
 /** The make command line inside the container: flags, -j, variables as typed, goals in order. */

@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
+import { afterAll, beforeAll } from 'vitest';
 import { bundleRunner } from '../../../scripts/bundle.mjs';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -36,4 +37,15 @@ export async function buildPrivateCli(): Promise<{ root: string; cli: string; cl
   await bundleRunner(path.join(build, 'dist', 'cli.js'), cli);
   fs.chmodSync(cli, 0o755);
   return { root: build, cli, cleanup: () => fs.rmSync(build, { recursive: true, force: true }) };
+}
+
+/** For a test file: build the private copy before its tests, remove it after; the function gives the bundled CLI's path. */
+export function usePrivateCli(): () => string {
+  let built: Awaited<ReturnType<typeof buildPrivateCli>> | undefined;
+  // Transpiling and bundling took over 10 s on this 2-core machine while other builds ran.
+  beforeAll(async () => {
+    built = await buildPrivateCli();
+  }, 60_000);
+  afterAll(() => built?.cleanup());
+  return () => built!.cli;
 }
