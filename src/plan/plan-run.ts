@@ -161,7 +161,11 @@ export function containerEnv(inv: Invocation, host: HostFacts): Record<string, s
 /** Bind mounts at the same paths as on the host; the source is read-only when the output is elsewhere. */
 export function planMounts(inv: Invocation, tree: TreeFacts): Mount[] {
   const outputs = [inv.outputDir, tree.objtree].filter((p): p is string => p !== undefined);
-  const sourceReadOnly = outputs.length > 0 && outputs.every((o) => o !== tree.srctree);
+  // deb packages land beside the output directory, in its parent (dpkg-buildpackage's `..`):
+  // without that parent mounted they would be written inside the container and lost with it.
+  const packages = inv.goals.some((g) => PARENT_WRITING_GOALS.includes(g)) ? path.dirname(outputs[0] ?? tree.srctree) : undefined;
+  const sourceReadOnly = outputs.length > 0 && outputs.every((o) => o !== tree.srctree) && packages !== tree.srctree;
+  if (packages !== undefined) outputs.push(packages);
   const wanted: Mount[] = [
     { path: tree.srctree, readOnly: sourceReadOnly },
     ...outputs.map((p) => ({ path: p, readOnly: false })),
@@ -183,6 +187,9 @@ export function planMounts(inv: Invocation, tree: TreeFacts): Mount[] {
   }
   return mounts;
 }
+
+/** Goals whose results Kbuild writes into the parent of the output directory (the .deb files and the orig tarball). */
+export const PARENT_WRITING_GOALS: readonly string[] = ['deb-pkg', 'bindeb-pkg', 'srcdeb-pkg'];
 
 /** True when `child` is `parent` or below it. */
 export function isInside(child: string, parent: string): boolean {

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildInvocation, type InvocationInput } from '../../../src/parse/invocation.js';
 import { parseAssignment } from '../../../src/parse/makeflags.js';
@@ -166,6 +167,19 @@ describe('planMounts', () => {
     ['cwd outside every mount', [], '/elsewhere/sub', { srctree: SRC }, [rw(SRC), rw('/elsewhere/sub')]],
   ] as const)('%s', (_what, words, cwd, tree, mounts) => {
     const inv = invocation([...words], { cwd });
+    expect(planMounts(inv, tree)).toEqual(mounts);
+  });
+
+  // dpkg-buildpackage writes the .deb files into the parent of the output directory.
+  it.each([
+    ['bindeb-pkg, O outside the tree', ['O=/build/x'], 'bindeb-pkg', { srctree: SRC }, [rw('/build'), ro(SRC)]],
+    ['deb-pkg, O beside the tree (their parent holds both)', ['O=/src/build'], 'deb-pkg', { srctree: '/src/linux' }, [rw('/src'), ro('/src/linux')]],
+    ['srcdeb-pkg, in-tree build: the parent of the tree', [], 'srcdeb-pkg', { srctree: SRC }, [rw(path.dirname(SRC))]],
+    ['bindeb-pkg, O inside the tree: the tree itself, writable', ['O=build'], 'bindeb-pkg', { srctree: SRC }, [rw(SRC)]],
+    ['bindeb-pkg from O= (make -C O)', [], 'bindeb-pkg', { srctree: SRC, objtree: '/build/x' }, [rw('/build'), ro(SRC)]],
+    ['tar-pkg writes inside O=: no parent', ['O=/build/x'], 'tar-pkg', { srctree: SRC }, [rw('/build/x'), ro(SRC)]],
+  ] as const)('%s', (_what, words, goal, tree, mounts) => {
+    const inv = invocation([...words], { cwd: 'objtree' in tree ? tree.objtree : SRC, goals: [goal] });
     expect(planMounts(inv, tree)).toEqual(mounts);
   });
 
