@@ -10,6 +10,7 @@
 // Podman. Budget: about 15 minutes on an idle 2-core machine.
 import fs from 'node:fs';
 import path from 'node:path';
+import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ENGINE_KINDS,
@@ -316,6 +317,61 @@ describe.each(CELLS.filter((c) => c.modules))('modules, linux $kernel × $toolch
     const { uid, gid } = callerIds(kind);
     expect(await filesNotOwnedBy(mod, uid, gid)).toEqual([]);
     await expectNothingRunning(mod);
+  });
+});
+
+// The everyday targets after a build, in a copy of the 6.1 podman cell's O=
+// (the copy's own parent, where bindeb-pkg puts its packages).
+describe('installing and packaging, linux 6.1 × gcc on podman (korg-gcc:12)', () => {
+  const cell = CELLS[0]!;
+  const kind = cell.engine;
+  let parent: string;
+  let out: string;
+  const make = (args: string[]) => runMake(kind, kernelTree(cell.kernel), [`CONTAINER=${imageOf(cell)}`, `O=${out}`, ...args]);
+  const timed = (what: string, r: MakeResult) => {
+    figures.push(`${cellName(cell)}: ${what} ${(r.ms / 1000).toFixed(1)} s`);
+    expectGoodRun(r, kind, imageOf(cell));
+    return r;
+  };
+
+  beforeAll(async () => {
+    const cellOut = built.get(cell);
+    if (!cellOut) throw new Error(`${cellName(cell)} did not build: nothing to install or package`);
+    parent = tmpDir(kind, 'kbc-matrix-pkg-');
+    out = path.join(parent, 'out');
+    await execa('cp', ['-a', '--reflink=auto', cellOut, out]);
+  });
+
+  it('modules_install and headers_install into INSTALL_MOD_PATH / INSTALL_HDR_PATH outside the tree and O=', async () => {
+    const mods = tmpDir(kind, 'kbc-matrix-mods-');
+    const hdrs = tmpDir(kind, 'kbc-matrix-hdrs-');
+    timed('modules_install', await make([`INSTALL_MOD_PATH=${mods}`, 'modules_install']));
+    timed('headers_install', await make([`INSTALL_HDR_PATH=${hdrs}`, 'headers_install']));
+    const release = kernelRelease(out);
+    expect(fs.existsSync(path.join(mods, 'lib/modules', release, 'kernel/kernel/configs.ko'))).toBe(true);
+    expect(fs.existsSync(path.join(mods, 'lib/modules', release, 'modules.dep'))).toBe(true);
+    expect(fs.existsSync(path.join(hdrs, 'include/linux/types.h'))).toBe(true);
+    const { uid, gid } = callerIds(kind);
+    for (const dir of [mods, hdrs]) expect(await filesNotOwnedBy(dir, uid, gid)).toEqual([]);
+  });
+
+  it('tar-pkg: the tarball in O=', async () => {
+    timed('tar-pkg', await make(['tar-pkg']));
+    const tarball = fs.readdirSync(out).find((f) => /^linux-.*\.tar$/.test(f));
+    expect(tarball, fs.readdirSync(out).join(' ')).toBeDefined();
+    const { stdout } = await execa('tar', ['-tf', path.join(out, tarball!)]);
+    expect(String(stdout).split('\n')).toContain(`./boot/vmlinuz-${kernelRelease(out)}`);
+  });
+
+  it('bindeb-pkg: the .deb packages beside O=, as natively (not lost in the container), owned by the caller', async () => {
+    timed('bindeb-pkg', await make(['bindeb-pkg']));
+    const debs = fs.readdirSync(parent).filter((f) => f.endsWith('.deb'));
+    const image = debs.find((f) => f.startsWith(`linux-image-${kernelRelease(out)}_`));
+    expect(image, `${parent}: ${fs.readdirSync(parent).join(' ')}`).toBeDefined();
+    const { stdout } = await execa('dpkg-deb', ['-c', path.join(parent, image!)]);
+    expect(String(stdout)).toContain(`./boot/vmlinuz-${kernelRelease(out)}`);
+    const { uid, gid } = callerIds(kind);
+    expect(await filesNotOwnedBy(parent, uid, gid)).toEqual([]);
   });
 });
 
