@@ -110,6 +110,18 @@ describe.each(ENGINE_KINDS)('%s: kbuild-container exec', (kind) => {
     expect([r.exitCode, r.stdout]).toEqual([0, `${path.join(TREE, 'scripts')}\n# SPDX-Lice\n`]);
   });
 
+  // A kernel tool a developer runs daily, from the tree, on a file elsewhere
+  // (made visible with CONTAINER_ARGS, as the README says): its findings and status.
+  it('scripts/checkpatch.pl from the tree on a file outside it (CONTAINER_ARGS -v): its findings, its exit status 1', async () => {
+    fs.writeFileSync(path.join(dir, 'bad.c'), 'int main(void){ return 0 ;}\n');
+    const r = await exec(kind, TREE, [IMAGE, '--', 'scripts/checkpatch.pl', '--no-tree', '--terse', '-f', path.join(dir, 'bad.c')], {
+      env: { CONTAINER_ARGS: `-v ${dir}:${dir}` },
+    });
+    expect(r.exitCode, r.stderr).toBe(1);
+    expect(r.stdout).toContain(`${path.join(dir, 'bad.c')}:1: ERROR: space required after that ';'`);
+    expect(r.stdout).toMatch(/^total: 1 errors, \d+ warnings, 1 lines checked$/m);
+  });
+
   it('a command the image does not have: one line naming it and the image, status 127', async () => {
     const r = await exec(kind, dir, [IMAGE, '--', 'kunit-not-here', '--help']);
     expect([r.exitCode, r.stdout, r.stderr]).toEqual([127, '', `kbuild-container: exec: 'kunit-not-here' not found in image '${IMAGE}'\n`]);
