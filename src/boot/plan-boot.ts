@@ -145,6 +145,9 @@ export const BOOT_SCRIPT = [
   `printf "%s\\n" "$init" >"$r/init" && chmod 755 "$r/init" && printf "%s\\n" "$cmd" >"$r/cmd" || exit ${SCRIPT_EXIT.initramfs}`,
   // BOOT_KSELFTEST: the chosen parts of the install directory (word list: collection names have no blanks).
   `[ -z "$ks" ] || { mkdir -p "$r${GUEST_KSELFTEST}" && cd "$ks" && cp -a --parents $kscopy "$r${GUEST_KSELFTEST}/" && cd /; } || exit ${SCRIPT_EXIT.initramfs}`,
+  // Their dynamically linked programs: the shared libraries ldd finds in this image (x86_64 guests: the
+  // image's own libc), at the same paths; a library the image lacks stays missing and that test fails.
+  `[ -z "$ks" ] || find "$r${GUEST_KSELFTEST}" -type f -perm -u+x -exec ldd {} \\; 2>/dev/null | sed -n 's,^.*[[:space:]]\\(/[^ ]*\\) (0x[0-9a-f]*)$,\\1,p' | sort -u | while read -r l; do cp -L --parents "$l" "$r/" || exit 1; done || exit ${SCRIPT_EXIT.initramfs}`,
   `(cd "$r" && find . | cpio -o -H newc --quiet) >"$r.cpio" || exit ${SCRIPT_EXIT.initramfs}`,
   '[ -z "$q" ] || exec >/dev/null 2>&1',
   '{ timeout "$t" "$@" </dev/null; echo $? >"$w/qemu-status"; } | sed -u "s/\\r//g" | tee "$w/console.log"',

@@ -36,14 +36,14 @@ describe('kselftest: linux 6.1 x86_64 (built with Clang on docker), size built i
     expect(shared.build.exitCode, shared.build.stderr.slice(-3000)).toBe(0);
     out = await sharedCopy(shared, 'kbc-kselftest-');
     // The documented line: TARGETS from the pristine read-only tree, everything written below O=.
-    install = await runMake(spec.engine, tree, [`CONTAINER=${KSELFTEST}`, `O=${out}`, 'TARGETS=size', 'kselftest-install']);
-    console.log(`kselftest-install TARGETS=size: ${install.ms} ms`);
+    install = await runMake(spec.engine, tree, [`CONTAINER=${KSELFTEST}`, `O=${out}`, 'TARGETS=size sigaltstack', 'kselftest-install']);
+    console.log(`kselftest-install TARGETS="size sigaltstack": ${install.ms} ms`);
   });
 
-  it('kselftest-install builds size into O=/kselftest/kselftest_install', () => {
+  it('kselftest-install builds size and sigaltstack into O=/kselftest/kselftest_install', () => {
     expect(install.exitCode, install.stderr.slice(-3000)).toBe(0);
     const dir = path.join(out, 'kselftest/kselftest_install');
-    expect(fs.readFileSync(path.join(dir, 'kselftest-list.txt'), 'utf8')).toContain('size:get_size');
+    expect(fs.readFileSync(path.join(dir, 'kselftest-list.txt'), 'utf8').split('\n')).toEqual(expect.arrayContaining(['size:get_size', 'sigaltstack:sas']));
     expect(fs.statSync(path.join(dir, 'size/get_size')).mode & 0o111).not.toBe(0);
   });
 
@@ -53,6 +53,14 @@ describe('kselftest: linux 6.1 x86_64 (built with Clang on docker), size built i
     keepConsole('x86_64-6.1-kselftest-size.log', r.stdout);
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stdout.split('\n')).toContain('ok 1 selftests: size: get_size');
+    expect(linesStarting(r.stderr, 'kbuild-container: boot kselftest:')).toEqual(['kbuild-container: boot kselftest: 1 passed, 0 failed, 0 skipped']);
+  });
+
+  it('a dynamically linked selftest (sigaltstack, glibc) runs: the libraries are copied into the initramfs', async () => {
+    const r = await boot(['BOOT_KSELFTEST=sigaltstack']);
+    console.log(`boot BOOT_KSELFTEST=sigaltstack: ${r.ms} ms`);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout.split('\n')).toContain('ok 1 selftests: sigaltstack: sas');
     expect(linesStarting(r.stderr, 'kbuild-container: boot kselftest:')).toEqual(['kbuild-container: boot kselftest: 1 passed, 0 failed, 0 skipped']);
   });
 
