@@ -89,27 +89,31 @@ END {
             file = "Containerfile.base"
         } else {
             tk = target[r] == "arm64" ? "aarch64" : target[r]
-            if (source == "kernel.org") {
+            # kselftest: Debian's GCC plus the selftests' libraries and BPF tools, whatever
+            # SOURCE says (kernel.org's nolibc compilers cannot link user programs).
+            src = kind[r] == "kselftest" ? "debian" : source
+            comp = kind[r] == "kselftest" ? "gcc" : kind[r]
+            if (src == "kernel.org") {
                 if (korg[r] == "-") fail(name[r] " has no kernel.org tarball (family.conf); use SOURCE=debian")
                 tarball = korg[r]; sub(/.*\//, "", tarball)
                 cross = ""
                 if (kind[r] == "gcc") { cross = tarball; sub(/.*-nolibc-/, "", cross); sub(/\.tar\..*/, "-", cross) }
                 what = "--build-arg TARBALL=" tarball " --label org.kernel.toolchain.tarball=" korg[r]
             } else {
-                if (kind[r] == "gcc" && tk != host) cross = tk "-linux-gnu-"; else cross = ""
+                if (comp == "gcc" && tk != host) cross = tk "-linux-gnu-"; else cross = ""
                 what = "--build-arg PACKAGES=" debian[r] " --label org.kernel.toolchain.debian-packages=" debian[r] \
                        " --label org.kernel.toolchain.debian-suite=" suite[r]
             }
-            args = "--build-arg TOOLCHAIN_BASE=" prefix name[baseOf[suite[r]]] " --build-arg SOURCE=" source \
-                   " --build-arg COMPILER=" kind[r] " --build-arg VERSION=" version[r] \
+            args = "--build-arg TOOLCHAIN_BASE=" prefix name[baseOf[suite[r]]] " --build-arg SOURCE=" src \
+                   " --build-arg COMPILER=" comp " --build-arg VERSION=" version[r] \
                    " --build-arg CROSS_COMPILE=" cross " " what " " labels \
                    " --label org.opencontainers.image.version=" version[r] \
-                   " --label org.opencontainers.image.description=" kind[r] "-" version[r] "-for-" target[r] "-from-" source \
-                   " --label org.kernel.toolchain.source=" source " --label org.kernel.toolchain.compiler=" kind[r] \
+                   " --label org.opencontainers.image.description=" kind[r] "-" version[r] "-for-" target[r] "-from-" src \
+                   " --label org.kernel.toolchain.source=" src " --label org.kernel.toolchain.compiler=" comp \
                    " --label org.kernel.toolchain.version=" version[r] " --label org.kernel.toolchain.target=" target[r] \
                    " --label org.kernel.toolchain.host=" host
             # The tarball first: a refused one stops make before any build.
-            deps = (source == "kernel.org" ? state "/korg/" korg[r] " " : "") \
+            deps = (src == "kernel.org" ? state "/korg/" korg[r] " " : "") \
                    "Containerfile install-toolchain.sh " state "/stamp/" id(name[baseOf[suite[r]]])
             file = "Containerfile"
         }

@@ -5,6 +5,7 @@ import { RUN_LABEL, WRAPPER_SCRIPT, type Mount, type RunPlan } from '../plan/pla
 import { UserError } from '../errors.js';
 import { BOOT_ARCHES, type BootArch } from './arches.js';
 import { RESULT_PREFIX } from './verdict.js';
+import { GUEST_KSELFTEST, parseKselftestVariable } from './kselftest.js';
 
 /** The variables of a boot; read from the make command line, else the environment. */
 export interface BootSettings {
@@ -18,10 +19,12 @@ export interface BootSettings {
   append: string;
   /** BOOT_ACCEL: `auto` probes KVM, `tcg`/`kvm` force one. */
   accel: 'auto' | 'kvm' | 'tcg';
+  /** BOOT_KSELFTEST: installed selftest collections the guest runs instead of BOOT_CMD. */
+  kselftest: string[];
 }
 
 /** Our variables: they configure the boot and never reach the inner make. */
-export const BOOT_VARIABLES = ['BOOT_CMD', 'BOOT_TIMEOUT', 'BOOT_CONTAINER', 'BOOT_APPEND', 'BOOT_ACCEL'] as const;
+export const BOOT_VARIABLES = ['BOOT_CMD', 'BOOT_TIMEOUT', 'BOOT_CONTAINER', 'BOOT_APPEND', 'BOOT_ACCEL', 'BOOT_KSELFTEST'] as const;
 
 export const BOOT_DEFAULTS = { command: 'uname -r', timeoutSeconds: 120, append: '', accel: 'auto' } as const;
 
@@ -46,6 +49,7 @@ export function readBootSettings(overrides: Override[], env: NodeJS.ProcessEnv):
     image: get('BOOT_CONTAINER')?.trim() || undefined,
     append: get('BOOT_APPEND')?.trim() ?? '',
     accel,
+    kselftest: parseKselftestVariable(get('BOOT_KSELFTEST')),
   };
 }
 
@@ -132,13 +136,18 @@ export function guestInit(nonce: string): string {
 // the work directory for the verdict. timeout(1) stops QEMU at BOOT_TIMEOUT;
 // QEMU's own status is kept in a file (a pipeline would lose it).
 export const BOOT_SCRIPT = [
-  'w=$1 t=$2 q=$3 init=$4 cmd=$5; shift 5',
+  'w=$1 t=$2 q=$3 init=$4 cmd=$5 ks=$6 kscopy=$7; shift 7',
   // What the image lacks is said by the runner, in one line, from these statuses.
   `command -v "$1" >/dev/null 2>&1 || exit ${SCRIPT_EXIT.noQemu}`,
   `[ -x ${GUEST_BUSYBOX} ] || exit ${SCRIPT_EXIT.noBusybox}`,
   `r=${GUEST_DIR}; rm -rf "$r"; mkdir -p "$r/bin" "$r/proc" "$r/sys" "$r/dev" "$r/tmp" || exit ${SCRIPT_EXIT.initramfs}`,
   `cp ${GUEST_BUSYBOX} "$r/bin/busybox" && ln -s busybox "$r/bin/sh" || exit ${SCRIPT_EXIT.initramfs}`,
   `printf "%s\\n" "$init" >"$r/init" && chmod 755 "$r/init" && printf "%s\\n" "$cmd" >"$r/cmd" || exit ${SCRIPT_EXIT.initramfs}`,
+  // BOOT_KSELFTEST: the chosen parts of the install directory (word list: collection names have no blanks).
+  `[ -z "$ks" ] || { mkdir -p "$r${GUEST_KSELFTEST}" && cd "$ks" && cp -a --parents $kscopy "$r${GUEST_KSELFTEST}/" && cd /; } || exit ${SCRIPT_EXIT.initramfs}`,
+  // Their dynamically linked programs: the shared libraries ldd finds in this image (x86_64 guests: the
+  // image's own libc), at the same paths; a library the image lacks stays missing and that test fails.
+  `[ -z "$ks" ] || find "$r${GUEST_KSELFTEST}" -type f -perm -u+x -exec ldd {} \\; 2>/dev/null | sed -n 's,^.*[[:space:]]\\(/[^ ]*\\) (0x[0-9a-f]*)$,\\1,p' | sort -u | while read -r l; do cp -L --parents "$l" "$r/" || exit 1; done || exit ${SCRIPT_EXIT.initramfs}`,
   `(cd "$r" && find . | cpio -o -H newc --quiet) >"$r.cpio" || exit ${SCRIPT_EXIT.initramfs}`,
   '[ -z "$q" ] || exec >/dev/null 2>&1',
   '{ timeout "$t" "$@" </dev/null; echo $? >"$w/qemu-status"; } | sed -u "s/\\r//g" | tee "$w/console.log"',
@@ -164,6 +173,8 @@ export interface BootPlanInput {
   quiet?: boolean;
   /** Extra engine words (CONTAINER_ARGS), as for builds. */
   extraArgs?: string[];
+  /** Selftests to copy into the initramfs: the install directory (inside buildDir) and the paths below it. */
+  kselftest?: { dir: string; copy: string[] };
 }
 
 /** The container run of one boot, in the shape superviseRun takes. */
@@ -201,6 +212,8 @@ export function planBoot(p: BootPlanInput): RunPlan {
     p.quiet ? '1' : '',
     guestInit(p.nonce),
     p.settings.command,
+    p.kselftest?.dir ?? '',
+    p.kselftest?.copy.join(' ') ?? '',
     ...qemu,
   );
   return {

@@ -16,6 +16,7 @@ import { missingBootOptions, parseKconfig } from './config-check.js';
 import { BOOT_VARIABLES, SCRIPT_EXIT, chooseBootImage, planBoot, readBootSettings, splitBootGoals, type BootSettings } from './plan-boot.js';
 import { decideVerdict, type BootVerdict } from './verdict.js';
 import { chooseAccel } from './accel.js';
+import { KSELFTEST_INSTALL, chooseKselftest, kselftestCommand, kselftestSummaryLine, summariseTap } from './kselftest.js';
 
 /** Run the build goals of an invocation that asks for `boot`, then boot what they built. */
 export async function runWithBoot(inv: Invocation, stderr: NodeJS.WritableStream = process.stderr): Promise<RunResult> {
@@ -33,6 +34,8 @@ export async function runWithBoot(inv: Invocation, stderr: NodeJS.WritableStream
   // 3. What there is to boot, checked before any container starts.
   const buildDir = inv.outputDir ?? findTree(inv.cwd).objtree ?? inv.cwd;
   const arch = checkBootable(buildDir);
+  const kselftest = checkKselftest(buildDir, settings.kselftest);
+  const bootSettings = kselftest ? { ...settings, command: kselftestCommand(settings.kselftest) } : settings;
   const image = chooseBootImage(settings, inv.container.image, buildGoals, arch);
   checkImageReference(image);
   const { engine, path: enginePath } = findEngine(inv.container.runtime);
@@ -48,7 +51,8 @@ export async function runWithBoot(inv: Invocation, stderr: NodeJS.WritableStream
       image,
       buildDir,
       workDir,
-      settings,
+      settings: bootSettings,
+      kselftest,
       accel: 'tcg',
       nonce: 'NONCE',
       runId: 'dryrun',
@@ -76,13 +80,47 @@ export async function runWithBoot(inv: Invocation, stderr: NodeJS.WritableStream
 
   // 5. The boot itself, and its verdict in one line.
   const started = Date.now();
-  const outcome = await bootOnce({ inv, settings, arch, image, buildDir, engine, enginePath, accel: accel.accel, accelLine: accel.line, quiet: false, stderr });
+  const outcome = await bootOnce({
+    inv,
+    settings: bootSettings,
+    kselftest,
+    arch,
+    image,
+    buildDir,
+    engine,
+    enginePath,
+    accel: accel.accel,
+    accelLine: accel.line,
+    quiet: false,
+    stderr,
+  });
   if ('interrupted' in outcome) return outcome.interrupted;
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   const v = outcome.verdict;
   stderr.write(`kbuild-container: boot ${v.verdict}: ${v.reason} (${arch}, ${accel.accel.toUpperCase()}, ${seconds} s)\n`);
   for (const line of v.evidence) stderr.write(`    | ${line}\n`);
-  return { exitCode: v.exitCode };
+  if (!kselftest) return { exitCode: v.exitCode };
+  // BOOT_KSELFTEST: the TAP results decide too; none at all is a failure, not a pass.
+  const tap = summariseTap(outcome.console, outcome.nonce);
+  stderr.write(`${kselftestSummaryLine(tap)}\n`);
+  for (const line of tap.failures) stderr.write(`    | ${line}\n`);
+  if (v.exitCode !== 0) return { exitCode: v.exitCode };
+  return { exitCode: tap.failed > 0 || tap.passed + tap.skipped === 0 ? 1 : 0 };
+}
+
+/** BOOT_KSELFTEST's collections, checked against O=/kselftest/kselftest_install before anything boots. */
+function checkKselftest(buildDir: string, wanted: string[]): { dir: string; copy: string[] } | undefined {
+  if (wanted.length === 0) return undefined;
+  const dir = path.join(buildDir, KSELFTEST_INSTALL);
+  let list: string;
+  try {
+    list = fs.readFileSync(path.join(dir, 'kselftest-list.txt'), 'utf8');
+  } catch {
+    throw new UserError(
+      `BOOT_KSELFTEST: no installed selftests in ${dir}; install them with make CONTAINER=korg-kselftest O=${buildDir} TARGETS="${wanted.join(' ')}" kselftest-install`,
+    );
+  }
+  return { dir, copy: chooseKselftest(wanted, list, dir).copy };
 }
 
 /** The build directory's architecture, once it has a .config that can boot and the matching kernel image. */
@@ -125,6 +163,7 @@ function checkBootable(buildDir: string): BootArch {
 interface BootOnceInput {
   inv: Invocation;
   settings: BootSettings;
+  kselftest?: { dir: string; copy: string[] };
   arch: BootArch;
   image: string;
   buildDir: string;
@@ -138,7 +177,7 @@ interface BootOnceInput {
 }
 
 /** One QEMU run in a container, judged; or how it was interrupted. */
-async function bootOnce(p: BootOnceInput): Promise<{ verdict: BootVerdict } | { interrupted: RunResult }> {
+async function bootOnce(p: BootOnceInput): Promise<{ verdict: BootVerdict; console: string; nonce: string } | { interrupted: RunResult }> {
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kbuild-container-boot-'));
   try {
     const nonce = randomBytes(12).toString('hex');
@@ -154,7 +193,7 @@ async function bootOnce(p: BootOnceInput): Promise<{ verdict: BootVerdict } | { 
     }
     const console = readIfThere(path.join(workDir, 'console.log'));
     const timedOut = result.exitCode === SCRIPT_EXIT.timeout;
-    return { verdict: decideVerdict({ console, nonce, timedOut }) };
+    return { verdict: decideVerdict({ console, nonce, timedOut }), console, nonce };
   } finally {
     fs.rmSync(workDir, { recursive: true, force: true });
   }

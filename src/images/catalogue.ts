@@ -3,7 +3,7 @@
 
 /** One line of images/family.conf. */
 export interface FamilyImage {
-  kind: 'base' | 'gcc' | 'clang' | 'qemu';
+  kind: 'base' | 'gcc' | 'clang' | 'qemu' | 'kselftest';
   name: string;
   host: string;
   target: string;
@@ -14,6 +14,11 @@ export interface FamilyImage {
   tags: string[];
   set: 'default' | 'extra';
 }
+
+/** The kinds of line family.conf may have (family.awk knows the same). */
+const KINDS: readonly FamilyImage['kind'][] = ['base', 'gcc', 'clang', 'qemu', 'kselftest'];
+
+const isKind = (k: string): k is FamilyImage['kind'] => (KINDS as readonly string[]).includes(k);
 
 const COLUMNS = ['kind', 'name', 'host', 'target', 'version', 'suite', 'debian', 'korg', 'tags', 'set'] as const;
 
@@ -37,7 +42,7 @@ export function parseFamily(text: string): FamilyImage[] {
       string,
       string,
     ];
-    if (kind !== 'base' && kind !== 'gcc' && kind !== 'clang' && kind !== 'qemu') throw new Error(`family.conf:${index + 1}: unknown kind '${kind}'`);
+    if (!isKind(kind)) throw new Error(`family.conf:${index + 1}: unknown kind '${kind}'`);
     if (set !== 'default' && set !== 'extra') throw new Error(`family.conf:${index + 1}: set must be default or extra, not '${set}'`);
     const list = (v: string) => (v === '-' ? [] : v.split(','));
     images.push({ kind, name, host, target, version, suite, debian: list(debian), korg: korg === '-' ? undefined : korg, tags: list(tags), set });

@@ -186,6 +186,7 @@ function bootable(kernel: string, engine: EngineKind, image: string, vars: strin
 }
 
 /** boot/ARCH.config, the fragment `kbuild-container boot-config ARCH` names. */
+// A function declaration, not a const: BOOT_BUILDS above calls it while the module loads.
 export function bootFragment(arch: 'x86_64' | 'arm64'): string {
   return path.join(REPO, 'boot', `${arch}.config`);
 }

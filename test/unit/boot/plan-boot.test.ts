@@ -15,6 +15,8 @@ describe('readBootSettings', () => {
     [{}, { BOOT_TIMEOUT: '7.5', BOOT_CONTAINER: 'q' }, { timeoutSeconds: 7.5, image: 'q' }],
     [{ BOOT_TIMEOUT: '9' }, { BOOT_TIMEOUT: '7' }, { timeoutSeconds: 9 }],
     [{ BOOT_APPEND: 'rdinit=/nope', BOOT_ACCEL: 'tcg' }, {}, { append: 'rdinit=/nope', accel: 'tcg' }],
+    [{}, {}, { kselftest: [] }],
+    [{ BOOT_KSELFTEST: 'size timers' }, {}, { kselftest: ['size', 'timers'] }],
   ])('%j %j', (typed, env, want) => {
     expect(readBootSettings(ov(typed), env)).toMatchObject(want);
   });

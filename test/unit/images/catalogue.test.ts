@@ -31,6 +31,12 @@ describe('parseFamily (the shipped images/family.conf)', () => {
     expect(() => parseFamily(line)).toThrow(message);
   });
 
+  it('has a kselftest image: GCC plus clang, pahole and bpftool for the BPF selftests, from Debian', () => {
+    const k = family.find((i) => i.kind === 'kselftest' && i.host === 'x86_64');
+    expect(k?.korg).toBeUndefined();
+    expect(k?.debian).toEqual(expect.arrayContaining(['gcc-12', 'clang', 'llvm', 'lld', 'dwarves', 'bpftool', 'libelf-dev']));
+  });
+
   it('reads lists and dashes', () => {
     expect(parseFamily('# c\n\ngcc gcc:1-x86-x86 x86_64 x86_64 1.0 sid a,b - t1,t2 extra')[0]).toEqual({
       kind: 'gcc',
@@ -62,6 +68,9 @@ describe('decideImage', () => {
     ['korg-clang', 'clang:18.1.8-x86'],
     ['korg-clang:14', 'clang:14.0.6-x86'],
     ['kernel.org/gcc:14', 'gcc:14.2-x86-x86'],
+    ['korg-kselftest', 'kselftest:12.2-x86'],
+    ['korg-kselftest:x86', 'kselftest:12.2-x86'],
+    ['korg-kselftest:12.2-x86', 'kselftest:12.2-x86'],
   ])('%s is the family member %s', (ref, name) => {
     const d = decideImage(ref, family, prefixes, 'x86_64');
     expect(d.kind).toBe('member');
