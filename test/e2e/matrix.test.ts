@@ -345,8 +345,10 @@ describe('installing and packaging, linux 6.1 × gcc on podman (korg-gcc:12)', (
   // headers_install is in bindeb-pkg below (its linux-libc-dev package).
   it('modules_install into INSTALL_MOD_PATH outside the tree and O=', async () => {
     const mods = tmpDir(kind, 'kbc-matrix-mods-');
-    // `modules` first: up to date after the modules tests above, built when this runs alone.
-    timed('modules modules_install', await make(['-j2', `INSTALL_MOD_PATH=${mods}`, 'modules', 'modules_install']));
+    // `modules` first (its own make: Kbuild does not order it before modules_install under -j):
+    // up to date after the modules tests above, built when this runs alone.
+    timed('modules (up to date)', await make(['-j2', 'modules']));
+    timed('modules_install', await make([`INSTALL_MOD_PATH=${mods}`, 'modules_install']));
     const release = kernelRelease(out);
     expect(fs.existsSync(path.join(mods, 'lib/modules', release, 'kernel/kernel/configs.ko'))).toBe(true);
     expect(fs.existsSync(path.join(mods, 'lib/modules', release, 'modules.dep'))).toBe(true);
