@@ -203,4 +203,15 @@ describe('arm64 (cross-built in korg-gcc:12-arm64), linux 6.1, rootful podman', 
     expect(summary(r.stderr)).toMatch(/boot PASS: guest command exited 0 \(arm64, /);
     expect(r.stdout.split('\n')).toContain(releaseOf(out));
   });
+
+  it('the x86 QEMU image for this arm64 kernel: one line naming the image that has it, non-zero, nothing left', async () => {
+    const { out } = await sharedBuild(BOOT_BUILDS.arm64);
+    const r = await runMake('podman', kernelTree('6.1'), [...BOOT_BUILDS.arm64.vars!, `O=${out}`, `CONTAINER=${QEMU_X86}`, 'boot']);
+    expect(r.exitCode).not.toBe(0);
+    const ours = r.stderr.split('\n').filter((l) => l.startsWith('kbuild-container:'));
+    expect(ours).toEqual([
+      `kbuild-container: image '${QEMU_X86}' has no qemu-system-aarch64 or guest busybox: boot in a korg-qemu image (BOOT_CONTAINER=korg-qemu:arm64)`,
+    ]);
+    expect(await bootContainers()).toEqual([]);
+  });
 });
