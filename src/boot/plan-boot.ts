@@ -1,7 +1,7 @@
 // A boot's settings and its container run, decided without touching anything. Pure.
 import type { Override } from '../parse/makeflags.js';
 import type { Engine, HostFacts } from '../plan/engines/index.js';
-import { RUN_LABEL, WRAPPER_SCRIPT, type Mount, type RunPlan } from '../plan/plan-run.js';
+import { containerRunArgs, wrapped, type Mount, type RunPlan } from '../plan/plan-run.js';
 import { UserError } from '../errors.js';
 import { BOOT_ARCHES, type BootArch } from './arches.js';
 import { RESULT_PREFIX } from './verdict.js';
@@ -186,35 +186,39 @@ export function planBoot(p: BootPlanInput): RunPlan {
     { path: p.buildDir, readOnly: true },
     { path: p.workDir, readOnly: false },
   ];
-  const args = ['run', '--rm', '--init', `--name=${name}`, `--label=${RUN_LABEL}=${p.runId}`, ...p.engine.noPullArgs, '--network=none'];
-  args.push(...p.engine.userArgs(p.host));
-  if (p.accel === 'kvm') args.push('--device=/dev/kvm');
-  args.push('--env=HOME=/tmp');
-  for (const m of mounts) args.push(`--volume=${m.path}:${m.path}:${m.readOnly ? 'ro' : 'rw'}`);
-  args.push(`--workdir=${p.workDir}`, ...(p.extraArgs ?? []), p.image);
+  const args = containerRunArgs({
+    engine: p.engine,
+    host: p.host,
+    name,
+    runId: p.runId,
+    network: 'none',
+    attachStdin: false,
+    interactive: false,
+    extra: p.accel === 'kvm' ? ['--device=/dev/kvm'] : [],
+    env: { HOME: '/tmp' },
+    mounts,
+    workdir: p.workDir,
+    engineArgs: p.extraArgs ?? [],
+    image: p.image,
+  });
   const qemu = qemuArgs(p.arch, { kernel: `${p.buildDir}/${spec.kernelImage}`, initramfs: `${GUEST_DIR}.cpio`, accel: p.accel, append: p.settings.append });
   const timeout = String(p.settings.timeoutSeconds);
-  // The build wrapper's arguments: start marker, no jobserver FIFO, no Makefile to check.
+  // The build's wrapper: start marker, no jobserver FIFO, no Makefile to check.
   args.push(
-    'sh',
-    '-c',
-    WRAPPER_SCRIPT,
-    'kbuild-container',
-    startMarker,
-    '',
-    '',
-    'sh',
-    '-c',
-    BOOT_SCRIPT,
-    'kbuild-boot',
-    p.workDir,
-    timeout,
-    p.quiet ? '1' : '',
-    guestInit(p.nonce),
-    p.settings.command,
-    p.kselftest?.dir ?? '',
-    p.kselftest?.copy.join(' ') ?? '',
-    ...qemu,
+    ...wrapped({ startMarker }, [
+      'sh',
+      '-c',
+      BOOT_SCRIPT,
+      'kbuild-boot',
+      p.workDir,
+      timeout,
+      p.quiet ? '1' : '',
+      guestInit(p.nonce),
+      p.settings.command,
+      p.kselftest?.dir ?? '',
+      p.kselftest?.copy.join(' ') ?? '',
+      ...qemu,
+    ]),
   );
   return {
     file: p.enginePath,

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { UserError } from '../errors.js';
 import type { Invocation } from '../parse/invocation.js';
 import type { Engine, HostFacts } from '../plan/engines/index.js';
-import { WRAPPER_SCRIPT, containerEnv, planMounts, runArgs, type RunPlan, type TreeFacts } from '../plan/plan-run.js';
+import { containerEnv, planMounts, runArgs, wrapped, type RunPlan, type TreeFacts } from '../plan/plan-run.js';
 
 /** How to call it, for every message about a wrong call. */
 export const EXEC_USAGE = 'kbuild-container exec [IMAGE] -- COMMAND [ARGS...]';
@@ -104,7 +104,7 @@ export function planExec({ invocation: inv, command, engine, enginePath, host, t
   // process, stdin kept, the tree's Makefile checked; no jobserver FIFO). With one,
   // the command is the terminal's foreground: Ctrl-C is its own, as in a shell.
   if (interactive) args.push(...run);
-  else args.push('sh', '-c', WRAPPER_SCRIPT, 'kbuild-container', startMarker, '', makefile, ...run);
+  else args.push(...wrapped({ startMarker, makefile }, run));
 
   return {
     file: enginePath,

@@ -96,7 +96,7 @@ export function planRun({ invocation: inv, engine, enginePath, host, tree, runId
   const fds = jobserver.mode === 'fds' ? [`--preserve-fds=${jobserver.hostFds.length}`] : [];
   const args = runArgs({ inv, engine, host, name, runId, attachStdin, interactive, fds, env: containerEnv(inv, host), mounts });
   const fifo = jobserver.mode === 'fifo' ? jobserver.path : '';
-  args.push('sh', '-c', WRAPPER_SCRIPT, 'kbuild-container', startMarker, fifo, makefile, ...innerMake(inv, jobWords(inv, jobserver)));
+  args.push(...wrapped({ startMarker, fifo, makefile }, innerMake(inv, jobWords(inv, jobserver))));
 
   return {
     file: enginePath,
@@ -113,6 +113,40 @@ export function planRun({ invocation: inv, engine, enginePath, host, tree, runId
 }
 
 /** What a build's container run and any other at a build's paths (exec) share, up to and including the image. */
+/** One container run of ours, whatever runs in it (a build, exec, a boot): the engine words up to the image. */
+export interface ContainerRunInput {
+  engine: Engine;
+  host: HostFacts;
+  name: string;
+  runId: string;
+  network: string;
+  /** The host's name inside (a build's `uname -n`); none when unset. */
+  hostname?: string;
+  attachStdin: boolean;
+  interactive: boolean;
+  /** Engine words after the user words: handed-in descriptors (`--preserve-fds`), devices. */
+  extra: string[];
+  env: Record<string, string>;
+  mounts: Mount[];
+  workdir: string;
+  /** CONTAINER_ARGS, just before the image. */
+  engineArgs: string[];
+  image: string;
+}
+
+/** `run ... IMAGE`: our name and label, no pull, the network, stdin and terminal, the caller's user, the environment, the same paths. */
+export function containerRunArgs(r: ContainerRunInput): string[] {
+  const args = ['run', '--rm', '--init', `--name=${r.name}`, `--label=${RUN_LABEL}=${r.runId}`, ...r.engine.noPullArgs, `--network=${r.network}`];
+  if (r.hostname !== undefined) args.push(`--hostname=${r.hostname}`);
+  if (r.attachStdin) args.push('--interactive');
+  if (r.interactive) args.push('--tty');
+  args.push(...r.engine.userArgs(r.host), ...r.extra);
+  for (const [key, value] of Object.entries(r.env)) args.push(`--env=${key}=${value}`);
+  for (const m of r.mounts) args.push(`--volume=${m.path}:${m.path}:${m.readOnly ? 'ro' : 'rw'}`);
+  args.push(`--workdir=${r.workdir}`, ...r.engineArgs, r.image);
+  return args;
+}
+
 export interface RunArgsInput {
   inv: Invocation;
   engine: Engine;
@@ -127,19 +161,17 @@ export interface RunArgsInput {
   mounts: Mount[];
 }
 
-/** `run ... IMAGE`: our name and label, no pull, the network, stdin and terminal, the caller's user, the environment, the same paths. */
-export function runArgs({ inv, engine, host, name, runId, attachStdin, interactive, fds, env, mounts }: RunArgsInput): string[] {
-  const args = ['run', '--rm', '--init', `--name=${name}`, `--label=${RUN_LABEL}=${runId}`, ...engine.noPullArgs];
-  args.push(`--network=${inv.container.network}`);
+/** A run at a build's settings (a build, exec): network, host name, cwd, CONTAINER_ARGS and image from the invocation. */
+export function runArgs({ inv, fds, ...rest }: RunArgsInput): string[] {
+  const network = inv.container.network;
   // The same host name as outside, so `uname -n` (and the kernel's version string) match a native build.
-  if (inv.container.network !== 'host') args.push(`--hostname=${host.hostname}`);
-  if (attachStdin) args.push('--interactive');
-  if (interactive) args.push('--tty');
-  args.push(...engine.userArgs(host), ...fds);
-  for (const [key, value] of Object.entries(env)) args.push(`--env=${key}=${value}`);
-  for (const m of mounts) args.push(`--volume=${m.path}:${m.path}:${m.readOnly ? 'ro' : 'rw'}`);
-  args.push(`--workdir=${inv.cwd}`, ...inv.container.args, inv.container.image);
-  return args;
+  const hostname = network !== 'host' ? rest.host.hostname : undefined;
+  return containerRunArgs({ ...rest, network, hostname, extra: fds, workdir: inv.cwd, engineArgs: inv.container.args, image: inv.container.image });
+}
+
+/** `sh -c WRAPPER_SCRIPT` and its arguments in their order (start marker, jobserver FIFO, Makefile to check: '' for none), then the command. */
+export function wrapped(w: { startMarker: string; fifo?: string; makefile?: string }, command: string[]): string[] {
+  return ['sh', '-c', WRAPPER_SCRIPT, 'kbuild-container', w.startMarker, w.fifo ?? '', w.makefile ?? '', ...command];
 }
 
 /** The make command line inside the container: flags, -j, variables as typed, goals in order. */
