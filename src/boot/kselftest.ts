@@ -107,3 +107,9 @@ export function summariseTap(consoleText: string, nonce: string): TapSummary {
 export function kselftestSummaryLine(s: TapSummary): string {
   return `kbuild-container: boot kselftest: ${s.passed} passed, ${s.failed} failed, ${s.skipped} skipped`;
 }
+
+/** make's status after a boot that ran selftests: the boot's own when it failed; else 1 when a test failed or none reported at all. */
+export function kselftestExitCode(bootExitCode: number, s: TapSummary): number {
+  if (bootExitCode !== 0) return bootExitCode;
+  return s.failed > 0 || s.passed + s.skipped === 0 ? 1 : 0;
+}

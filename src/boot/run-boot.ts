@@ -16,7 +16,7 @@ import { missingBootOptions, parseKconfig } from './config-check.js';
 import { BOOT_VARIABLES, SCRIPT_EXIT, chooseBootImage, planBoot, readBootSettings, splitBootGoals, type BootSettings } from './plan-boot.js';
 import { decideVerdict, type BootVerdict } from './verdict.js';
 import { chooseAccel } from './accel.js';
-import { KSELFTEST_INSTALL, chooseKselftest, kselftestCommand, kselftestSummaryLine, summariseTap } from './kselftest.js';
+import { KSELFTEST_INSTALL, chooseKselftest, kselftestCommand, kselftestExitCode, kselftestSummaryLine, summariseTap } from './kselftest.js';
 
 /** Run the build goals of an invocation that asks for `boot`, then boot what they built. */
 export async function runWithBoot(inv: Invocation, stderr: NodeJS.WritableStream = process.stderr): Promise<RunResult> {
@@ -104,8 +104,7 @@ export async function runWithBoot(inv: Invocation, stderr: NodeJS.WritableStream
   const tap = summariseTap(outcome.console, outcome.nonce);
   stderr.write(`${kselftestSummaryLine(tap)}\n`);
   for (const line of tap.failures) stderr.write(`    | ${line}\n`);
-  if (v.exitCode !== 0) return { exitCode: v.exitCode };
-  return { exitCode: tap.failed > 0 || tap.passed + tap.skipped === 0 ? 1 : 0 };
+  return { exitCode: kselftestExitCode(v.exitCode, tap) };
 }
 
 /** BOOT_KSELFTEST's collections, checked against O=/kselftest/kselftest_install before anything boots. */

@@ -8,6 +8,7 @@ import {
   chooseKselftest,
   installedCollections,
   kselftestCommand,
+  kselftestExitCode,
   kselftestSummaryLine,
   parseKselftestVariable,
   summariseTap,
@@ -94,5 +95,19 @@ describe('choosing what goes into the guest', () => {
     const cmd = kselftestCommand(['size', 'timers']);
     expect(cmd.indexOf(KSELFTEST_BEGIN)).toBeLessThan(cmd.indexOf('run_kselftest.sh'));
     expect(cmd).toContain('./run_kselftest.sh -c size -c timers');
+  });
+});
+
+describe('kselftestExitCode', () => {
+  const tap = (passed: number, failed: number, skipped: number) => ({ passed, failed, skipped, failures: [] });
+  it.each([
+    [0, tap(1, 0, 0), 0],
+    [0, tap(0, 0, 2), 0],
+    [0, tap(3, 1, 0), 1],
+    [0, tap(0, 0, 0), 1], // no result at all is no pass
+    [124, tap(1, 0, 0), 124], // the boot's own failure (TIMEOUT) wins
+    [3, tap(0, 1, 0), 3],
+  ])('boot %i, %o -> %i', (boot, summary, want) => {
+    expect(kselftestExitCode(boot, summary)).toBe(want);
   });
 });
