@@ -93,6 +93,8 @@ END {
             # SOURCE says (kernel.org's nolibc compilers cannot link user programs).
             src = kind[r] == "kselftest" ? "debian" : source
             comp = kind[r] == "kselftest" ? "gcc" : kind[r]
+            # kdocs: Debian's Sphinx (kernel.org publishes no Sphinx); its version is checked like a compiler's.
+            if (kind[r] == "kdocs") { src = "debian"; comp = "sphinx" }
             if (src == "kernel.org") {
                 if (korg[r] == "-") fail(name[r] " has no kernel.org tarball (family.conf); use SOURCE=debian")
                 tarball = korg[r]; sub(/.*\//, "", tarball)

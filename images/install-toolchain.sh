@@ -1,6 +1,6 @@
 #!/bin/sh
-# Runs inside `Containerfile`'s build: install one compiler from SOURCE and
-# check it reports VERSION.  Arguments come as the build's environment.
+# Runs inside `Containerfile`'s build: install one compiler (or kdocs' Sphinx)
+# from SOURCE and check it reports VERSION.  Arguments come as the build's environment.
 set -eu
 case $SOURCE in
 debian)
@@ -33,6 +33,7 @@ PATH=/opt/toolchain/bin:$PATH
 case $COMPILER in
 gcc) got=$("${CROSS_COMPILE}gcc" -dumpfullversion) ;;
 clang) got=$(clang -dumpversion) ;;
+sphinx) got=$(sphinx-build --version | sed 's/^sphinx-build //') ;;
 esac
 if [ "$got" != "$VERSION" ]; then
     echo "install-toolchain.sh: $COMPILER reports $got, the image is for $VERSION" >&2

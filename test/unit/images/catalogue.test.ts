@@ -37,6 +37,14 @@ describe('parseFamily (the shipped images/family.conf)', () => {
     expect(k?.debian).toEqual(expect.arrayContaining(['gcc-12', 'clang', 'llvm', 'lld', 'dwarves', 'bpftool', 'libelf-dev']));
   });
 
+  it('has a kdocs image: Debian Sphinx with the version sphinx-build reports', () => {
+    const k = family.find((i) => i.kind === 'kdocs' && i.host === 'x86_64');
+    expect(k?.korg).toBeUndefined();
+    expect(k?.version).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(k?.name).toBe(`kdocs:${k?.version.split('.').slice(0, 2).join('.')}-x86`);
+    expect(k?.debian).toEqual(expect.arrayContaining(['python3-sphinx', 'python3-yaml']));
+  });
+
   it('reads lists and dashes', () => {
     expect(parseFamily('# c\n\ngcc gcc:1-x86-x86 x86_64 x86_64 1.0 sid a,b - t1,t2 extra')[0]).toEqual({
       kind: 'gcc',
@@ -71,6 +79,8 @@ describe('decideImage', () => {
     ['korg-kselftest', 'kselftest:12.2-x86'],
     ['korg-kselftest:x86', 'kselftest:12.2-x86'],
     ['korg-kselftest:12.2-x86', 'kselftest:12.2-x86'],
+    ['korg-kdocs', 'kdocs:8.1-x86'],
+    ['korg-kdocs:8.1', 'kdocs:8.1-x86'],
   ])('%s is the family member %s', (ref, name) => {
     const d = decideImage(ref, family, prefixes, 'x86_64');
     expect(d.kind).toBe('member');
