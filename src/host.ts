@@ -6,6 +6,7 @@ import path from 'node:path';
 import tty from 'node:tty';
 import { UserError } from './errors.js';
 import { ENGINES, ENGINE_PREFERENCE, type Engine, type HostFacts } from './plan/engines/index.js';
+import { IN_TREE_OUTPUTS } from './plan/docs.js';
 import type { TreeFacts } from './plan/plan-run.js';
 
 /** Find an executable on PATH without spawning anything. */
@@ -68,10 +69,17 @@ export function findTree(cwd: string): TreeFacts {
   const link = path.join(cwd, 'source');
   try {
     if (fs.lstatSync(link).isSymbolicLink() && fs.existsSync(path.join(cwd, 'Makefile'))) {
-      return { srctree: fs.realpathSync(link), objtree: cwd };
+      const srctree = fs.realpathSync(link);
+      return { srctree, objtree: cwd, ...inTreeOutputs(srctree) };
     }
   } catch {
     // no link: an ordinary tree
   }
-  return { srctree: cwd };
+  return { srctree: cwd, ...inTreeOutputs(cwd) };
+}
+
+/** Which of the directories some trees' Makefiles write into the source tree this one has. */
+function inTreeOutputs(srctree: string): Pick<TreeFacts, 'inTreeOutputs'> {
+  const found = IN_TREE_OUTPUTS.map((o) => o.dir).filter((dir) => fs.existsSync(path.join(srctree, dir)));
+  return found.length > 0 ? { inTreeOutputs: found } : {};
 }

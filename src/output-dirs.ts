@@ -1,11 +1,12 @@
-// Before planning, the directories the build writes to (O=, INSTALL_*PATH) are
+// Before planning, the directories the build writes to (O=, INSTALL_*PATH, and
+// source directories redirected under O=) are
 // created here as the caller: a container engine would create them root-owned
 // (Docker) or refuse a missing mount source (Podman).
 import fs from 'node:fs';
 import { UserError } from './errors.js';
 import { findTree } from './host.js';
 import type { Invocation } from './parse/invocation.js';
-import type { TreeFacts } from './plan/plan-run.js';
+import { planMounts, type TreeFacts } from './plan/plan-run.js';
 
 /** Find the source tree, check every path to mount, and create the output directories the build will write, as the caller. */
 export function findTreeAndCreateOutputDirs(inv: Invocation, { create }: { create: boolean }): TreeFacts {
@@ -21,6 +22,8 @@ export function findTreeAndCreateOutputDirs(inv: Invocation, { create }: { creat
   if (inv.extModDir !== undefined && !isDirectory(inv.extModDir)) {
     throw new UserError(`M=${inv.extModDir}: no such directory`);
   }
+  // Source directories redirected under O= (IN_TREE_OUTPUTS) must exist to be mounted.
+  for (const m of planMounts(inv, tree)) if (m.source !== undefined && create) ensureDirectory(m.source);
   return tree;
 }
 

@@ -52,6 +52,13 @@ export const KBUILD_ENV_NAMES: ReadonlySet<string> = new Set([
   'PYTHON3',
   'CHECK',
   'CHECKFLAGS',
+  // Documentation/Makefile's settings (`SPHINXDIRS=dev-tools make htmldocs`).
+  'SPHINXBUILD',
+  'SPHINXDIRS',
+  'SPHINXOPTS',
+  'DOCS_THEME',
+  'DOCS_CSS',
+  'PAPER',
 ]);
 
 /** Destinations of Kbuild's install goals: the build writes there, so each is created and mounted. */

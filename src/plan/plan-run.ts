@@ -5,6 +5,7 @@ import type { Invocation } from '../parse/invocation.js';
 import { INTERACTIVE_GOALS } from '../parse/kbuild-variables.js';
 import type { Engine, HostFacts } from './engines/index.js';
 import { FIFO_FD, describeJobserver, jobWords, planJobserver } from './jobserver.js';
+import { redirectedOutputs, sphinxCheck } from './docs.js';
 
 /** Where the kernel tree is, as found on disk by the CLI before planning. */
 export interface TreeFacts {
@@ -12,11 +13,15 @@ export interface TreeFacts {
   srctree: string;
   /** Set when make runs inside an output directory (`make -C O M=...`). */
   objtree?: string;
+  /** Those of IN_TREE_OUTPUTS' directories (src/plan/docs.ts) this tree has, found on disk by findTree. */
+  inTreeOutputs?: string[];
 }
 
 export interface Mount {
   path: string;
   readOnly: boolean;
+  /** The host directory mounted at `path` when it is another one. */
+  source?: string;
 }
 
 export interface RunPlan {
@@ -96,7 +101,7 @@ export function planRun({ invocation: inv, engine, enginePath, host, tree, runId
   const fds = jobserver.mode === 'fds' ? [`--preserve-fds=${jobserver.hostFds.length}`] : [];
   const args = runArgs({ inv, engine, host, name, runId, attachStdin, interactive, fds, env: containerEnv(inv, host), mounts });
   const fifo = jobserver.mode === 'fifo' ? jobserver.path : '';
-  args.push(...wrapped({ startMarker, fifo, makefile }, innerMake(inv, jobWords(inv, jobserver))));
+  args.push(...wrapped({ startMarker, fifo, makefile }, [...sphinxCheck(inv), ...innerMake(inv, jobWords(inv, jobserver))]));
 
   return {
     file: enginePath,
@@ -142,7 +147,7 @@ export function containerRunArgs(r: ContainerRunInput): string[] {
   if (r.interactive) args.push('--tty');
   args.push(...r.engine.userArgs(r.host), ...r.extra);
   for (const [key, value] of Object.entries(r.env)) args.push(`--env=${key}=${value}`);
-  for (const m of r.mounts) args.push(`--volume=${m.path}:${m.path}:${m.readOnly ? 'ro' : 'rw'}`);
+  for (const m of r.mounts) args.push(`--volume=${m.source ?? m.path}:${m.path}:${m.readOnly ? 'ro' : 'rw'}`);
   args.push(`--workdir=${r.workdir}`, ...r.engineArgs, r.image);
   return args;
 }
@@ -208,13 +213,14 @@ export function planMounts(inv: Invocation, tree: TreeFacts): Mount[] {
   const allconfig = inv.overrides.find((o) => o.name === 'KCONFIG_ALLCONFIG')?.value ?? inv.env.KCONFIG_ALLCONFIG;
   if (allconfig && path.isAbsolute(allconfig) && !wanted.some((m) => isInside(allconfig, m.path))) wanted.push({ path: allconfig, readOnly: true });
   if (inv.jobserver?.style === 'fifo') wanted.push({ path: inv.jobserver.path, readOnly: false });
+  if (sourceReadOnly) wanted.push(...redirectedOutputs(inv, tree));
 
   // Parents first; drop a mount that a parent with the same mode already covers.
   wanted.sort((a, b) => a.path.length - b.path.length);
   const mounts: Mount[] = [];
   for (const m of wanted) {
     const parent = [...mounts].reverse().find((p) => isInside(m.path, p.path));
-    if (parent && parent.readOnly === m.readOnly) continue;
+    if (parent && parent.readOnly === m.readOnly && m.source === undefined) continue;
     mounts.push(m);
   }
   return mounts;

@@ -97,6 +97,18 @@ describe('findTree', () => {
     expect(findTree(out)).toEqual({ srctree: src, objtree: out });
   });
 
+  it('a tree whose docs goals write into it (6.12: netlink_spec) says so, seen from the tree or from O=', () => {
+    const src = path.join(tmp, 'linux');
+    const out = path.join(tmp, 'build');
+    fs.mkdirSync(path.join(src, 'Documentation/networking/netlink_spec'), { recursive: true });
+    fs.mkdirSync(out);
+    fs.symlinkSync(src, path.join(out, 'source'));
+    fs.writeFileSync(path.join(out, 'Makefile'), '');
+    const inTreeOutputs = ['Documentation/networking/netlink_spec'];
+    expect(findTree(src)).toEqual({ srctree: src, inTreeOutputs });
+    expect(findTree(out)).toEqual({ srctree: src, objtree: out, inTreeOutputs });
+  });
+
   it('a source link without a Makefile is not an output directory', () => {
     const out = path.join(tmp, 'build');
     fs.mkdirSync(out);

@@ -32,6 +32,17 @@ describe('findTreeAndCreateOutputDirs', () => {
     expect(fs.statSync(path.join(tmp, 'stage')).isDirectory()).toBe(true);
   });
 
+  it.each([
+    ['htmldocs', true],
+    ['bzImage', false],
+  ])('%s with O= on a tree whose docs write into it: the twin under O= created (%s)', (goal, created) => {
+    const src = path.join(tmp, 'linux');
+    fs.mkdirSync(path.join(src, 'Documentation/networking/netlink_spec'), { recursive: true });
+    findTreeAndCreateOutputDirs({ ...invocation(src, [`O=${tmp}/out`]), goals: [goal] }, { create: true });
+    expect(fs.existsSync(path.join(tmp, 'out/Documentation/networking/netlink_spec'))).toBe(created);
+    expect(fs.existsSync(path.join(tmp, 'out'))).toBe(true);
+  });
+
   it('creates nothing when only printing', () => {
     findTreeAndCreateOutputDirs(invocation(tmp, ['O=out']), { create: false });
     expect(fs.existsSync(path.join(tmp, 'out'))).toBe(false);

@@ -183,6 +183,49 @@ describe('planMounts', () => {
     expect(planMounts(inv, tree)).toEqual(mounts);
   });
 
+  // 6.x (up to 6.14) docs goals write the netlink specs' reST into the source tree: with a read-only
+  // tree that directory is mounted from its twin under O=; otherwise nothing changes.
+  const NL = 'Documentation/networking/netlink_spec';
+  const from = (source: string, path: string) => ({ path, readOnly: false, source });
+  it.each([
+    [
+      'htmldocs, O outside',
+      ['O=/build/x'],
+      '',
+      ['htmldocs'],
+      { srctree: SRC, inTreeOutputs: [NL] },
+      [rw('/build/x'), ro(SRC), from(`/build/x/${NL}`, `${SRC}/${NL}`)],
+    ],
+    [
+      'pdfdocs from O= (make -C O)',
+      [],
+      '/build/x',
+      ['pdfdocs'],
+      { srctree: SRC, objtree: '/build/x', inTreeOutputs: [NL] },
+      [rw('/build/x'), ro(SRC), from(`/build/x/${NL}`, `${SRC}/${NL}`)],
+    ],
+    [
+      'htmldocs, O inside the tree',
+      ['O=build'],
+      '',
+      ['htmldocs'],
+      { srctree: SRC, inTreeOutputs: [NL] },
+      [ro(SRC), rw(`${SRC}/build`), from(`${SRC}/build/${NL}`, `${SRC}/${NL}`)],
+    ],
+    ['htmldocs in-tree: the tree is writable', [], '', ['htmldocs'], { srctree: SRC, inTreeOutputs: [NL] }, [rw(SRC)]],
+    ['htmldocs, a tree without the directory (7.x)', ['O=/build/x'], '', ['htmldocs'], { srctree: SRC }, [rw('/build/x'), ro(SRC)]],
+    ['a kernel build on a 6.12 tree', ['O=/build/x'], '', ['bzImage'], { srctree: SRC, inTreeOutputs: [NL] }, [rw('/build/x'), ro(SRC)]],
+    ['cleandocs writes nothing there', ['O=/build/x'], '', ['cleandocs'], { srctree: SRC, inTreeOutputs: [NL] }, [rw('/build/x'), ro(SRC)]],
+  ] as const)('%s', (_what, words, cwd, goals, tree, mounts) => {
+    const inv = invocation([...words], { cwd: cwd || SRC, goals: [...goals] });
+    expect(planMounts(inv, { ...tree, inTreeOutputs: 'inTreeOutputs' in tree ? [...tree.inTreeOutputs] : undefined })).toEqual(mounts);
+  });
+
+  it('a redirected directory is mounted from its twin under O=', () => {
+    const p = plan({ words: ['O=/build/x'], more: { goals: ['htmldocs'] }, tree: { srctree: SRC, inTreeOutputs: [NL] } });
+    expect(p.args).toContain(`--volume=/build/x/${NL}:${SRC}/${NL}:rw`);
+  });
+
   it('a make 4.4 jobserver fifo is mounted so the inner make can join it', () => {
     const inv = invocation([], { jobserver: { style: 'fifo', path: '/tmp/GMfifo123' } });
     expect(planMounts(inv, { srctree: SRC })).toContainEqual(rw('/tmp/GMfifo123'));
