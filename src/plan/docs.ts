@@ -11,7 +11,7 @@ export const SPHINX_GOALS: readonly string[] = ['htmldocs', 'texinfodocs', 'info
 /**
  * Directories, relative to the tree, that the tree's own Makefiles write into
  * the *source* tree even with O= elsewhere, and the goals that write them:
- * 6.x Documentation/Makefile (6.7 to 6.14) generates the netlink specs' reST
+ * some 6.x Documentation/Makefiles (6.12; not 6.1, not 7.2) generate the netlink specs' reST
  * there for every Sphinx goal but linkcheckdocs. With a read-only tree they
  * are mounted from the same path under O=.
  */
