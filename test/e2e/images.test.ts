@@ -165,27 +165,38 @@ describe('make -C images (Debian source)', () => {
 });
 
 describe('interactive goals in a family image', () => {
-  it('menuconfig draws through a real pty, a keystroke changes an option, the saved .config has it', async () => {
+  // How each front end is left: menuconfig (lxdialog) on Esc Esc, nconfig on F9; both then ask to save, Enter says yes;
+  // nconfig then says "configuration written to .config" until Enter again.
+  const FRONT_ENDS = [
+    { goal: 'menuconfig', leave: ['Escape', 'Escape'], written: undefined },
+    { goal: 'nconfig', leave: ['F9'], written: /configuration written to \.config/ },
+  ];
+  it.each(FRONT_ENDS)('$goal (ncurses) draws through a real pty, a keystroke changes an option, the saved .config has it', async ({ goal, leave, written }) => {
     const out = scratchDir('podman');
-    const session = `kbc-e2e-images-${process.pid}`;
+    const session = `kbc-e2e-images-${goal}-${process.pid}`;
     try {
       expect((await runMake('podman', kernelTree('6.1'), [`CONTAINER=${PREFIX}gcc`, `O=${out}`, 'tinyconfig'], { env: ENV })).exitCode).toBe(0);
       expect(fs.readFileSync(path.join(out, '.config'), 'utf8')).toMatch(/^# CONFIG_64BIT is not set$/m);
-      const cmd = `cd ${kernelTree('6.1')} && PATH=${path.join(os.tmpdir(), 'kbc-e2e-bin')}:$PATH STATE_DIR=${STATE} make -f ${path.join(REPO, 'make', 'Makefile.container')} CONTAINER_RUNTIME=podman CONTAINER=${PREFIX}gcc O=${out} menuconfig; echo EXIT=$? > ${out}/exit`;
+      const cmd = `cd ${kernelTree('6.1')} && PATH=${path.join(os.tmpdir(), 'kbc-e2e-bin')}:$PATH STATE_DIR=${STATE} make -f ${path.join(REPO, 'make', 'Makefile.container')} CONTAINER_RUNTIME=podman CONTAINER=${PREFIX}gcc O=${out} ${goal}; echo EXIT=$? > ${out}/exit`;
       await execa('tmux', ['new-session', '-d', '-s', session, '-x', '120', '-y', '40', cmd]);
       const screen = async () => (await execa('tmux', ['capture-pane', '-p', '-t', session], { reject: false })).stdout;
       expect(await waitFor(async () => (await screen()).includes('64-bit kernel'), 120_000), await screen()).toBeDefined();
-      // "64-bit kernel" is the second entry, under "General setup": Down, then 'y' selects it; Esc Esc to leave, Enter to save.
+      // "64-bit kernel" is the second entry, under "General setup": Down, then 'y' selects it; `leave`, then Enter to save.
       await execa('tmux', ['send-keys', '-t', session, 'Down']);
       await new Promise((r) => setTimeout(r, 500));
       await execa('tmux', ['send-keys', '-t', session, 'y']);
       expect(await waitFor(async () => (await screen()).includes('[*] 64-bit kernel'), 30_000), await screen()).toBeDefined();
-      await execa('tmux', ['send-keys', '-t', session, 'Escape']);
-      await new Promise((r) => setTimeout(r, 300));
-      await execa('tmux', ['send-keys', '-t', session, 'Escape']);
+      for (const key of leave) {
+        await execa('tmux', ['send-keys', '-t', session, key]);
+        await new Promise((r) => setTimeout(r, 300));
+      }
       expect(await waitFor(async () => /save your new configuration/i.test(await screen()), 30_000), await screen()).toBeDefined();
       await execa('tmux', ['send-keys', '-t', session, 'Enter']);
-      expect(await waitFor(async () => fs.existsSync(path.join(out, 'exit')), 60_000)).toBeDefined();
+      if (written) {
+        expect(await waitFor(async () => written.test(await screen()), 30_000), await screen()).toBeDefined();
+        await execa('tmux', ['send-keys', '-t', session, 'Enter']);
+      }
+      expect(await waitFor(async () => fs.existsSync(path.join(out, 'exit')), 60_000), await screen()).toBeDefined();
       expect(fs.readFileSync(path.join(out, 'exit'), 'utf8')).toBe('EXIT=0\n');
       expect(fs.readFileSync(path.join(out, '.config'), 'utf8')).toMatch(/^CONFIG_64BIT=y$/m);
     } finally {
