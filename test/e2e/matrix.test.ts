@@ -380,6 +380,41 @@ describe('installing and packaging, linux 6.1 × gcc on podman (korg-gcc:12)', (
   });
 });
 
+// Device trees (issue 12: `dtbs` for arm64 in the compiler image): no kernel
+// build needed, only the configuration and dtc (built from the tree in the
+// image). allnoconfig selects no platform; ARCH_VEXPRESS selects Arm's own
+// boards, a handful of .dts files.
+describe('device trees, linux 6.1 × arm64 on podman (korg-gcc:12-arm64)', () => {
+  it("dtbs builds the selected platforms' .dtb files in O=; dtbs_install copies them to INSTALL_DTBS_PATH, owned by the caller", async () => {
+    const { image, vars } = TOOLCHAINS.arm64;
+    const kind: EngineKind = 'podman';
+    const out = tmpDir(kind, 'kbc-matrix-dtbs-');
+    const dtbs = tmpDir(kind, 'kbc-matrix-dtbs-install-');
+    const make = (args: string[]) => runMake(kind, kernelTree('6.1'), [`CONTAINER=${image}`, `O=${out}`, ...vars, ...args]);
+    expectGoodRun(await make(['allnoconfig']), kind, image);
+    await execa('bash', [path.join(kernelTree('6.1'), 'scripts/config'), '--file', path.join(out, '.config'), '-e', 'ARCH_VEXPRESS']);
+    expectGoodRun(await make(['olddefconfig']), kind, image);
+    const built = await make(['-j2', 'dtbs']);
+    figures.push(`linux 6.1 × arm64 on podman (${image}): allnoconfig + ARCH_VEXPRESS dtbs ${(built.ms / 1000).toFixed(1)} s`);
+    expectGoodRun(built, kind, image);
+    const dir = path.join(out, 'arch/arm64/boot/dts/arm');
+    const files = fs.readdirSync(dir).filter((f) => f.endsWith('.dtb'));
+    expect(files, fs.readdirSync(dir).join(' ')).toContain('foundation-v8.dtb');
+    // A flattened device tree starts with the magic 0xd00dfeed, big-endian.
+    for (const f of files) expect(fs.readFileSync(path.join(dir, f)).readUInt32BE(0), f).toBe(0xd00dfeed);
+    expectGoodRun(await make([`INSTALL_DTBS_PATH=${dtbs}`, 'dtbs_install']), kind, image);
+    expect(
+      fs
+        .readdirSync(path.join(dtbs, 'arm'))
+        .filter((f) => f.endsWith('.dtb'))
+        .sort(),
+    ).toEqual([...files].sort());
+    const { uid, gid } = callerIds(kind);
+    expect(await filesNotOwnedBy(out, uid, gid)).toEqual([]);
+    expect(await filesNotOwnedBy(dtbs, uid, gid)).toEqual([]);
+  });
+});
+
 describe('the pristine trees', () => {
   it.each(KERNELS)('linux %s is untouched (no write, no new file, no ownership change)', async (kernel) => {
     expect(await treeSnapshot(kernelTree(kernel))).toBe(pristine.get(kernel));
