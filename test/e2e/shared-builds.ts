@@ -146,7 +146,8 @@ export async function sharedCopy(shared: SharedBuild, prefix: string): Promise<s
 
 /**
  * linux 6.1 tinyconfig + MODULES (IKCONFIG=m) bzImage with korg-gcc:
- * core.test.ts checks it on every engine, jobserver.test.ts samples it,
+ * core.test.ts checks it on both Podmans (on Docker, BOOT_BUILDS.x86_64_72),
+ * jobserver.test.ts samples the rootful one,
  * matrix.test.ts's podman and rootless cells are it (the podman one then
  * builds `modules` in it: one build where there were two).
  */
@@ -165,7 +166,8 @@ export function builtElsewhere(shared: SharedBuild): string {
  * (allnoconfig + boot/ARCH.config): matrix.test.ts's cells of the same kernel,
  * image, variables and engine are these very builds (it checks), so each is
  * built once per run (a 64-bit bootable kernel costs about twice an i386
- * tinyconfig here: only these cells pay it).
+ * tinyconfig here: only these cells pay it). The 7.2 one is also Docker's
+ * korg-gcc:12 build for core.test.ts and jobserver.test.ts.
  */
 export const BOOT_BUILDS = {
   x86_64: bootable('6.1', 'docker', 'korg-clang:14', ['LLVM=1'], 'x86_64'),
