@@ -85,10 +85,15 @@ export interface OutputOption {
   options: readonly string[];
   /** cwd, or the kernel tree the script lives in (kunit.py chdirs to tools/testing/kunit/../../..). */
   relativeTo: 'cwd' | 'script-tree';
+  /** The directory the tool writes when no option names one, for the subcommands that write it. */
+  byDefault?: { dir: string; subcommands: readonly string[] };
 }
 
 /** The commands whose output directories exec mounts read-write: data, one row per tool. */
-export const OUTPUT_OPTIONS: readonly OutputOption[] = [{ tool: 'kunit.py', options: ['--build_dir'], relativeTo: 'script-tree' }];
+export const OUTPUT_OPTIONS: readonly OutputOption[] = [
+  // `kunit.py run` alone writes .kunit in the tree: mounted read-write even when the tree is read-only (KBUILD_OUTPUT set).
+  { tool: 'kunit.py', options: ['--build_dir'], relativeTo: 'script-tree', byDefault: { dir: '.kunit', subcommands: ['run', 'build', 'config', 'exec'] } },
+];
 
 /** What a path is on the host, as the caller's file-system question answers it. */
 export type PathKind = 'directory' | 'file' | 'missing';
@@ -121,7 +126,9 @@ export function execOutputDirs(command: readonly string[], cwd: string, kindOf: 
       else if (word === option && args[i + 1] !== undefined) typed.push({ option, value: args[i + 1]! });
     }
   });
-  const last = typed.at(-1);
+  const subcommand = args.find((w) => !w.startsWith('-'));
+  const fallback = row.byDefault && subcommand !== undefined && row.byDefault.subcommands.includes(subcommand) ? row.byDefault.dir : undefined;
+  const last = typed.at(-1) ?? (fallback !== undefined ? { option: row.options[0]!, value: fallback } : undefined);
   if (!last || last.value === '') return { dirs: [], missing: [] };
   const dir = path.resolve(base, last.value);
   if (/[:,]/.test(dir)) throw new UserError(`exec: ${last.option}=${last.value}: a path with ':' or ',' cannot be mounted into a container`);

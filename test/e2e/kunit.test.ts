@@ -42,7 +42,7 @@ afterAll(() => {
 });
 
 /** `kbuild-container exec WORDS` in the copy of the tree, as the engine's user, to the end. */
-async function exec(words: string[]) {
+async function exec(words: string[], more: Record<string, string> = {}) {
   const [file, ...rest] = asUser(ENGINE, ['kbuild-container', 'exec', ...words]);
   const start = Date.now();
   const r = await execa(file, rest, {
@@ -50,7 +50,7 @@ async function exec(words: string[]) {
     reject: false,
     stripFinalNewline: false,
     stdin: 'ignore',
-    env: { PATH: `${runnerBinDir()}:${process.env.PATH}`, CONTAINER_RUNTIME: runtimeOf(ENGINE) },
+    env: { PATH: `${runnerBinDir()}:${process.env.PATH}`, CONTAINER_RUNTIME: runtimeOf(ENGINE), ...more },
   });
   const ms = Date.now() - start;
   console.log(`${ENGINE}: exec ${words.join(' ')}: ${ms} ms`);
@@ -112,5 +112,20 @@ describe('KUnit: kunit.py run in korg-gcc:kunit through exec (linux 6.12, UML, r
   it('kunit.py in an image without Python: one line naming python3 and the image, status 127', async () => {
     const r = await exec([NO_PYTHON, '--', KUNIT_PY, 'run', `--build_dir=${out}`]);
     expect([r.exitCode, r.stdout, r.stderr]).toEqual([127, '', `kbuild-container: exec: '${KUNIT_PY}' needs 'python3', not found in image '${NO_PYTHON}'\n`]);
+  });
+
+  it('no --build_dir with the tree read-only (KBUILD_OUTPUT elsewhere): .kunit mounted read-write and written; any other write refused, naming the path', async () => {
+    // The copy's top directory is a new inode (cp -al links files only): the caller may create .kunit in it.
+    const { uid, gid } = callerIds(ENGINE);
+    fs.chownSync(tree, uid, gid);
+    const elsewhere = { KBUILD_OUTPUT: path.join(scratch, 'ko') };
+    const r = await exec([KUNIT, '--', KUNIT_PY, 'config', '--kunitconfig=lib/kunit'], elsewhere);
+    expect(r.exitCode, r.stdout.slice(-3000) + r.stderr.slice(-3000)).toBe(0);
+    expect(r.stdout).toMatch(/make ARCH=um O=\.kunit olddefconfig/);
+    expect(fs.readFileSync(path.join(tree, '.kunit', '.config'), 'utf8')).toMatch(/^CONFIG_KUNIT_EXAMPLE_TEST=y$/m);
+    expect(await filesNotOwnedBy(path.join(tree, '.kunit'), uid, gid)).toEqual([]);
+    const denied = await exec([KUNIT, '--', 'touch', 'kbc-written'], elsewhere);
+    expect([denied.exitCode, denied.stderr]).toEqual([1, "touch: cannot touch 'kbc-written': Read-only file system\n"]);
+    expect(fs.existsSync(path.join(tree, 'kbc-written'))).toBe(false);
   });
 });

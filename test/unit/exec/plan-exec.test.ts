@@ -193,9 +193,12 @@ describe('execOutputDirs', () => {
     [[KUNIT, 'run', '--build_dir=a', '--build_dir=/tmp/b'], '/src/linux', {}, { dirs: ['/tmp/b'], missing: ['/tmp/b'] }],
     // Found on PATH: no tree of its own, so cwd.
     [['kunit.py', 'run', '--build_dir=o'], '/src/linux/lib', {}, { dirs: ['/src/linux/lib/o'], missing: ['/src/linux/lib/o'] }],
+    // No --build_dir: kunit.py's own default, .kunit in its tree, for the subcommands that write it.
+    [[KUNIT, 'run'], '/src/linux', {}, { dirs: ['/src/linux/.kunit'], missing: ['/src/linux/.kunit'] }],
+    [[KUNIT, '--help'], '/src/linux', {}, { dirs: [], missing: [] }],
+    [[KUNIT, 'parse', 'log.txt'], '/src/linux', {}, { dirs: [], missing: [] }],
     // Not an option of a known tool, or no directory named: nothing more mounted.
-    [[KUNIT, 'run'], '/src/linux', {}, { dirs: [], missing: [] }],
-    [[KUNIT, 'run', '--build_dir'], '/src/linux', {}, { dirs: [], missing: [] }],
+    [[KUNIT, 'run', '--build_dir='], '/src/linux', {}, { dirs: [], missing: [] }],
     [['make', '--build_dir=x'], '/src/linux', {}, { dirs: [], missing: [] }],
     [['sh', '-c', 'kunit.py --build_dir=x'], '/src/linux', {}, { dirs: [], missing: [] }],
   ] as const)('%j in %s', (command, cwd, kinds, want) => {
