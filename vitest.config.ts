@@ -9,6 +9,7 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node';
 const E2E_SECONDS: Record<string, number> = {
   // Newest first whatever their length: what is least proven should fail first.
   'kdocs.test.ts': 10_006,
+  'kunit.test.ts': 10_005,
   'kselftest.test.ts': 10_004,
   'exec.test.ts': 10_003,
   'hook.test.ts': 10_002,

@@ -89,10 +89,12 @@ END {
             file = "Containerfile.base"
         } else {
             tk = target[r] == "arm64" ? "aarch64" : target[r]
-            # kselftest: Debian's GCC plus the selftests' libraries and BPF tools, whatever
-            # SOURCE says (kernel.org's nolibc compilers cannot link user programs).
-            src = kind[r] == "kselftest" ? "debian" : source
-            comp = kind[r] == "kselftest" ? "gcc" : kind[r]
+            # kselftest / kunit: Debian's GCC plus the selftests' libraries and BPF tools,
+            # or kunit.py's Python, whatever SOURCE says (kernel.org's nolibc compilers
+            # cannot link user programs: the selftests, User-Mode Linux).
+            hosted = kind[r] == "kselftest" || kind[r] == "kunit"
+            src = hosted ? "debian" : source
+            comp = hosted ? "gcc" : kind[r]
             # kdocs: Debian's Sphinx (kernel.org publishes no Sphinx); its version is checked like a compiler's.
             if (kind[r] == "kdocs") { src = "debian"; comp = "sphinx" }
             if (src == "kernel.org") {

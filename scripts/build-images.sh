@@ -14,7 +14,8 @@
 # korg-clang:14, korg-gcc:14 (trixie: GCC 14.2, make 4.4.1), korg-clang:18
 # (Clang 18.1.8 with clangd, for 7.2's LLVM >= 17), korg-qemu:x86/arm64 (boot),
 # korg-kselftest (bookworm GCC 12 + selftest/BPF packages, for kselftest),
-# korg-kdocs (trixie's Sphinx 8.1, for htmldocs).
+# korg-kdocs (trixie's Sphinx 8.1, for htmldocs),
+# korg-gcc:kunit = korg-kunit (trixie GCC 14 + Python, for kunit.py on UML).
 #
 # How:
 #  1. `make -C images debian-base SUITE=S DEBIAN_MIRROR=<the host's mirror>`:
@@ -42,7 +43,7 @@ images_dir=$(cd "$kbc_scripts/../images" && pwd)
 kbc_lock build-images # concurrent runs would race on the same tags
 KBC_STORES=${KBC_STORES:-podman docker rootless}
 prefix=${KBC_PREFIX:-korg-}
-TEST_IMAGES="gcc:12 gcc:12-arm64 clang:14 gcc:14 clang:18 qemu:x86 qemu:arm64 kselftest kdocs"
+TEST_IMAGES="gcc:12 gcc:12-arm64 clang:14 gcc:14 clang:18 qemu:x86 qemu:arm64 kselftest kdocs kunit"
 
 [ "$#" -gt 0 ] || set -- all
 images=()

@@ -63,13 +63,79 @@ export function findExecTree(cwd: string, exists: (file: string) => boolean): st
 }
 
 // Runs inside, in place of make: a command the image lacks is one line naming
-// it and the image (not the engine's or a shell's text), anything else becomes
-// the command itself (exec: no shell stays between it and its signals).
+// it and the image (not the engine's or a shell's text), so is a script whose
+// interpreter the image lacks (kunit.py without python3: `#!/usr/bin/env python3`,
+// options of env skipped); anything else becomes the command itself (exec: no
+// shell stays between it and its signals).
 export const EXEC_SCRIPT = [
   'i=$1; shift',
   `command -v "$1" >/dev/null 2>&1 || { printf "kbuild-container: exec: '%s' not found in image '%s'\\n" "$1" "$i" >&2; exit ${NOT_FOUND_STATUS}; }`,
+  'n() { [ "${1##*/}" != env ] || shift; while [ "${1#-}" != "$1" ]; do shift; done; printf %s "$1"; }',
+  'l=; case $1 in */*) [ -f "$1" ] && [ -r "$1" ] && IFS= read -r l <"$1"; esac',
+  'case $l in "#!"*) set -f; p=$(n ${l#??}); set +f',
+  `  [ -z "$p" ] || command -v "$p" >/dev/null 2>&1 || { printf "kbuild-container: exec: '%s' needs '%s', not found in image '%s'\\n" "$1" "$p" "$i" >&2; exit ${NOT_FOUND_STATUS}; }; esac`,
   'exec "$@"',
 ].join('\n');
+
+/** A tool's options that name a directory it writes, and what a relative one is relative to. */
+export interface OutputOption {
+  /** The command's file name (after an interpreter such as python3, if typed). */
+  tool: string;
+  /** `--opt=DIR` and `--opt DIR` spellings; the last one wins, as with argparse. */
+  options: readonly string[];
+  /** cwd, or the kernel tree the script lives in (kunit.py chdirs to tools/testing/kunit/../../..). */
+  relativeTo: 'cwd' | 'script-tree';
+  /** The directory the tool writes when no option names one, for the subcommands that write it. */
+  byDefault?: { dir: string; subcommands: readonly string[] };
+}
+
+/** The commands whose output directories exec mounts read-write: data, one row per tool. */
+export const OUTPUT_OPTIONS: readonly OutputOption[] = [
+  // `kunit.py run` alone writes .kunit in the tree: mounted read-write even when the tree is read-only (KBUILD_OUTPUT set).
+  { tool: 'kunit.py', options: ['--build_dir'], relativeTo: 'script-tree', byDefault: { dir: '.kunit', subcommands: ['run', 'build', 'config', 'exec'] } },
+];
+
+/** What a path is on the host, as the caller's file-system question answers it. */
+export type PathKind = 'directory' | 'file' | 'missing';
+
+/** The directories a command writes: all mounted read-write, the missing ones created by the caller first. */
+export interface ExecOutputs {
+  dirs: string[];
+  missing: string[];
+}
+
+const INTERPRETER = /^python(\d+(\.\d+)*)?$/;
+
+/**
+ * The output directories `command` names by the options of OUTPUT_OPTIONS, as
+ * absolute paths; an existing non-directory, or a path no engine can mount, is
+ * one UserError naming it (nothing is created or started).
+ */
+export function execOutputDirs(command: readonly string[], cwd: string, kindOf: (file: string) => PathKind): ExecOutputs {
+  const at = INTERPRETER.test(path.basename(command[0] ?? '')) ? 1 : 0;
+  const script = command[at] ?? '';
+  const row = OUTPUT_OPTIONS.find((o) => o.tool === path.basename(script));
+  if (!row) return { dirs: [], missing: [] };
+  // A script found on PATH (no slash) has no tree we know of: cwd.
+  const base = row.relativeTo === 'script-tree' && script.includes('/') ? path.resolve(cwd, script, '../../../..') : cwd;
+  const typed: { option: string; value: string }[] = [];
+  const args = command.slice(at + 1);
+  args.forEach((word, i) => {
+    for (const option of row.options) {
+      if (word.startsWith(`${option}=`)) typed.push({ option, value: word.slice(option.length + 1) });
+      else if (word === option && args[i + 1] !== undefined) typed.push({ option, value: args[i + 1]! });
+    }
+  });
+  const subcommand = args.find((w) => !w.startsWith('-'));
+  const fallback = row.byDefault && subcommand !== undefined && row.byDefault.subcommands.includes(subcommand) ? row.byDefault.dir : undefined;
+  const last = typed.at(-1) ?? (fallback !== undefined ? { option: row.options[0]!, value: fallback } : undefined);
+  if (!last || last.value === '') return { dirs: [], missing: [] };
+  const dir = path.resolve(base, last.value);
+  if (/[:,]/.test(dir)) throw new UserError(`exec: ${last.option}=${last.value}: a path with ':' or ',' cannot be mounted into a container`);
+  const kind = kindOf(dir);
+  if (kind === 'file') throw new UserError(`exec: ${last.option}=${last.value}: ${dir} exists and is not a directory`);
+  return { dirs: [dir], missing: kind === 'missing' ? [dir] : [] };
+}
 
 export interface ExecPlanInput {
   /** A build's settings for this call (no goals): image, runtime, CONTAINER_ARGS, network, environment, cwd. */
@@ -84,10 +150,12 @@ export interface ExecPlanInput {
   term?: string;
   /** The tree's Makefile when the host sees one: the wrapper checks the container sees it too (see WRAPPER_SCRIPT). */
   makefile?: string;
+  /** Directories the command writes (execOutputDirs), mounted read-write. */
+  outputDirs?: readonly string[];
 }
 
 /** The engine command line that runs `command` in the image, with a build's mounts, user and environment. */
-export function planExec({ invocation: inv, command, engine, enginePath, host, tree, runId, term, makefile = '' }: ExecPlanInput): RunPlan {
+export function planExec({ invocation: inv, command, engine, enginePath, host, tree, runId, term, makefile = '', outputDirs = [] }: ExecPlanInput): RunPlan {
   const name = `kbuild-exec-${runId}`;
   const image = inv.container.image;
   // A terminal on both sides: the command gets one (`exec -- bash`). A terminal
@@ -98,7 +166,7 @@ export function planExec({ invocation: inv, command, engine, enginePath, host, t
 
   const env = containerEnv(inv, host);
   if (interactive && term && !('TERM' in env)) env.TERM = term;
-  const args = runArgs({ inv, engine, host, name, runId, attachStdin, interactive, fds: [], env, mounts: planMounts(inv, tree) });
+  const args = runArgs({ inv, engine, host, name, runId, attachStdin, interactive, fds: [], env, mounts: planMounts(inv, tree, outputDirs) });
   const run = ['sh', '-c', EXEC_SCRIPT, 'kbuild-container-exec', image, ...command];
   // Without a terminal, the build's wrapper (start marker, signals to every
   // process, stdin kept, the tree's Makefile checked; no jobserver FIFO). With one,

@@ -2,6 +2,7 @@
 // find the tree, then one container run through the same supervision as a
 // build (signals, lifeline, the missing image built or pulled on demand).
 import fs from 'node:fs';
+import { UserError } from '../errors.js';
 import { findEngine, hostFacts, visibleMakefile } from '../host.js';
 import { findTreeAndCreateOutputDirs } from '../output-dirs.js';
 import { describeContainerConfig, loadContainerConfig } from '../parse/container-toml.js';
@@ -9,7 +10,7 @@ import { buildInvocation } from '../parse/invocation.js';
 import { checkImageReference } from '../plan/image-ref.js';
 import { formatCommand, newRunId } from '../run.js';
 import { superviseRun, type RunResult } from '../supervise/supervise-run.js';
-import { chooseExecImage, findExecTree, planExec, splitExecWords } from './plan-exec.js';
+import { chooseExecImage, execOutputDirs, findExecTree, planExec, splitExecWords, type PathKind } from './plan-exec.js';
 
 /** Run the command the words after `exec` name; its exit status is the result. */
 export async function runExec(
@@ -38,6 +39,15 @@ export async function runExec(
   // 2. The tree: a build's checks and output directories, then the top that holds cwd.
   const outputs = findTreeAndCreateOutputDirs(inv, { create: true });
   const tree = { ...outputs, srctree: outputs.objtree ? outputs.srctree : findExecTree(cwd, fs.existsSync) };
+  // The command's own output directories (kunit.py --build_dir): checked, then the missing ones made as the caller.
+  const written = execOutputDirs(command, cwd, pathKind);
+  for (const dir of written.missing) {
+    try {
+      fs.mkdirSync(dir, { recursive: true });
+    } catch (err) {
+      throw new UserError(`exec: ${dir}: cannot create the output directory: ${(err as Error).message}`);
+    }
+  }
 
   // 3. The plan; printed instead with CONTAINER_DRYRUN, shown first with V=1.
   const plan = planExec({
@@ -50,6 +60,7 @@ export async function runExec(
     runId: newRunId(),
     term: env.TERM,
     makefile: visibleMakefile(tree),
+    outputDirs: written.dirs,
   });
   if (inv.container.dryRun) {
     process.stdout.write(formatCommand(plan) + '\n');
@@ -65,4 +76,13 @@ export async function runExec(
   const onDemand = { image: inv.container.image, engineName: engine.name, enginePath, env, verbose: inv.verbose, stderr };
   if (plan.interactive) await (await import('../images/on-demand.js')).ensureImageFirst(onDemand, (text, img) => engine.explainFailure(text, img));
   return attempt().catch(async (err: unknown) => (await import('../images/on-demand.js')).retryWithImage(err, onDemand, attempt));
+}
+
+/** The one file-system question execOutputDirs asks. */
+function pathKind(file: string): PathKind {
+  try {
+    return fs.statSync(file).isDirectory() ? 'directory' : 'file';
+  } catch {
+    return 'missing';
+  }
 }

@@ -3,7 +3,7 @@
 
 /** One line of images/family.conf. */
 export interface FamilyImage {
-  kind: 'base' | 'gcc' | 'clang' | 'qemu' | 'kselftest' | 'kdocs';
+  kind: 'base' | 'gcc' | 'clang' | 'qemu' | 'kselftest' | 'kdocs' | 'kunit';
   name: string;
   host: string;
   target: string;
@@ -16,7 +16,7 @@ export interface FamilyImage {
 }
 
 /** The kinds of line family.conf may have (family.awk knows the same). */
-const KINDS: readonly FamilyImage['kind'][] = ['base', 'gcc', 'clang', 'qemu', 'kselftest', 'kdocs'];
+const KINDS: readonly FamilyImage['kind'][] = ['base', 'gcc', 'clang', 'qemu', 'kselftest', 'kdocs', 'kunit'];
 
 const isKind = (k: string): k is FamilyImage['kind'] => (KINDS as readonly string[]).includes(k);
 

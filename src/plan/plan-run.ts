@@ -195,8 +195,11 @@ export function containerEnv(inv: Invocation, host: HostFacts): Record<string, s
   return env;
 }
 
-/** Bind mounts at the same paths as on the host; the source is read-only when the output is elsewhere. */
-export function planMounts(inv: Invocation, tree: TreeFacts): Mount[] {
+/**
+ * Bind mounts at the same paths as on the host; the source is read-only when the output is elsewhere.
+ * `written`: more directories the command writes (exec's output options), mounted read-write.
+ */
+export function planMounts(inv: Invocation, tree: TreeFacts, written: readonly string[] = []): Mount[] {
   const outputs = [inv.outputDir, tree.objtree].filter((p): p is string => p !== undefined);
   // deb packages land beside the output directory, in its parent (dpkg-buildpackage's `..`):
   // without that parent mounted they would be written inside the container and lost with it.
@@ -206,7 +209,7 @@ export function planMounts(inv: Invocation, tree: TreeFacts): Mount[] {
   const wanted: Mount[] = [
     { path: tree.srctree, readOnly: sourceReadOnly },
     ...outputs.map((p) => ({ path: p, readOnly: false })),
-    ...[inv.extModDir, ...inv.installDirs].filter((p): p is string => p !== undefined).map((p) => ({ path: p, readOnly: false })),
+    ...[inv.extModDir, ...inv.installDirs, ...written].filter((p): p is string => p !== undefined).map((p) => ({ path: p, readOnly: false })),
   ];
   if (!wanted.some((m) => isInside(inv.cwd, m.path))) wanted.push({ path: inv.cwd, readOnly: false });
   // A config fragment outside the tree (KCONFIG_ALLCONFIG=/path allnoconfig, as `boot-config` prints) is read there.
@@ -215,12 +218,13 @@ export function planMounts(inv: Invocation, tree: TreeFacts): Mount[] {
   if (inv.jobserver?.style === 'fifo') wanted.push({ path: inv.jobserver.path, readOnly: false });
   if (sourceReadOnly) wanted.push(...redirectedOutputs(inv, tree));
 
-  // Parents first; drop a mount that a parent with the same mode already covers.
-  wanted.sort((a, b) => a.path.length - b.path.length);
+  // Parents first; drop a mount that a parent with the same mode already covers,
+  // and a read-only one of a path also written (the source itself as exec's output).
+  wanted.sort((a, b) => a.path.length - b.path.length || Number(a.readOnly) - Number(b.readOnly));
   const mounts: Mount[] = [];
   for (const m of wanted) {
     const parent = [...mounts].reverse().find((p) => isInside(m.path, p.path));
-    if (parent && parent.readOnly === m.readOnly && m.source === undefined) continue;
+    if (parent && (parent.readOnly === m.readOnly || parent.path === m.path) && m.source === undefined) continue;
     mounts.push(m);
   }
   return mounts;

@@ -252,6 +252,28 @@ export async function mountOverlay(lower: string, prefix = 'kbc-overlay-'): Prom
   };
 }
 
+/**
+ * A copy of a pristine tree that any engine sees, rootless Podman too (whose
+ * namespace does not see an overlay mounted after it started): hard links
+ * (`cp -al`, a second or two), root-owned, readable by all. Change a file in it
+ * only by replacing it (replaceFile): a write in place would reach the pristine
+ * tree. Remove it with removeScratch.
+ */
+export async function linkedTree(lower: string, prefix = 'kbc-linked-'): Promise<string> {
+  const base = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  fs.chmodSync(base, 0o755);
+  const dir = path.join(base, 'tree');
+  await execa('cp', ['-al', lower, dir]);
+  return dir;
+}
+
+/** Give `file` new contents through a new inode (write, then rename over it): safe in a linkedTree. */
+export function replaceFile(file: string, text: string): void {
+  const fresh = `${file}.kbc-new`;
+  fs.writeFileSync(fresh, text, { mode: fs.statSync(file).mode & 0o777 });
+  fs.renameSync(fresh, file);
+}
+
 /** Every path under `dir` not owned by uid:gid. */
 export async function filesNotOwnedBy(dir: string, uid: number, gid: number): Promise<string[]> {
   const { stdout } = await execa('find', [dir, '(', '!', '-uid', String(uid), '-o', '!', '-gid', String(gid), ')', '-print']);

@@ -96,6 +96,27 @@ describe('kbuild-container exec', () => {
     expect(fake.calls()).toEqual([]);
   });
 
+  it("kunit.py's --build_dir: created by the caller before the run, mounted read-write", async () => {
+    // Outside the tree (cwd), so not covered by its mount.
+    const { runner, fake } = startExec(['korg-gcc:kunit', '--', 'tools/testing/kunit/kunit.py', 'run', '--build_dir', '../out/k']);
+    expect((await runner).exitCode).toBe(0);
+    const out = path.join(fake.root, 'out', 'k');
+    expect([fs.statSync(out).isDirectory(), fs.statSync(out).uid]).toEqual([true, process.getuid!()]);
+    expect(fake.calls()[0]).toContain(`--volume=${out}:${out}:rw`);
+  });
+
+  it("kunit.py's --build_dir naming a file: one line naming it, exit 2, no engine call", async () => {
+    const { runner, fake } = startExec(['korg-gcc:kunit', '--', 'tools/testing/kunit/kunit.py', 'run', '--build_dir=../bin/podman']);
+    const result = await runner;
+    const file = path.join(fake.root, 'bin', 'podman');
+    expect([result.exitCode, result.stdout, result.stderr]).toEqual([
+      2,
+      '',
+      `kbuild-container: exec: --build_dir=../bin/podman: ${file} exists and is not a directory`,
+    ]);
+    expect(fake.calls()).toEqual([]);
+  });
+
   it('SIGINT: forwarded as TERM, status 130, no container left', async () => {
     const { runner, fake } = startExec(['korg-gcc:12', '--', 'sleep', '600'], { FAKE_SLEEP_TENTHS: 200 });
     expect(await waitFor(() => fs.existsSync(path.join(fake.root, 'log', 'started')), 5000)).toBe(true);

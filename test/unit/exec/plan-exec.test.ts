@@ -1,6 +1,9 @@
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
-import { EXEC_SCRIPT, chooseExecImage, findExecTree, planExec, splitExecWords } from '../../../src/exec/plan-exec.js';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { EXEC_SCRIPT, chooseExecImage, execOutputDirs, findExecTree, planExec, splitExecWords, type PathKind } from '../../../src/exec/plan-exec.js';
 import { buildInvocation } from '../../../src/parse/invocation.js';
 import { ENGINES, type HostFacts } from '../../../src/plan/engines/index.js';
 import { WRAPPER_SCRIPT } from '../../../src/plan/plan-run.js';
@@ -66,7 +69,16 @@ describe('findExecTree', () => {
 });
 
 function plan(
-  opts: { engine?: 'podman' | 'docker'; host?: Partial<HostFacts>; env?: NodeJS.ProcessEnv; term?: string; command?: string[]; makefile?: string } = {},
+  opts: {
+    engine?: 'podman' | 'docker';
+    host?: Partial<HostFacts>;
+    env?: NodeJS.ProcessEnv;
+    term?: string;
+    command?: string[];
+    makefile?: string;
+    outputDirs?: string[];
+    overrides?: { name: string; value: string; op: '=' }[];
+  } = {},
 ) {
   const engine = opts.engine ?? 'podman';
   const invocation = buildInvocation({
@@ -74,7 +86,7 @@ function plan(
     goals: [],
     flags: [],
     jobs: { kind: 'default' },
-    overrides: [{ name: 'CONTAINER', value: 'korg-gcc:12', op: '=' }],
+    overrides: [{ name: 'CONTAINER', value: 'korg-gcc:12', op: '=' }, ...(opts.overrides ?? [])],
     silent: false,
     env: opts.env ?? {},
     containerConfig: undefined,
@@ -89,6 +101,7 @@ function plan(
     runId: 'r1',
     term: opts.term,
     makefile: opts.makefile,
+    outputDirs: opts.outputDirs,
   });
 }
 
@@ -167,6 +180,61 @@ describe('planExec', () => {
   });
 });
 
+describe('execOutputDirs', () => {
+  const KUNIT = 'tools/testing/kunit/kunit.py';
+  const on = (kinds: Record<string, PathKind>) => (file: string) => kinds[file] ?? 'missing';
+  it.each([
+    // kunit.py chdirs to the tree holding it: a relative --build_dir is the tree's, wherever cwd is.
+    [[KUNIT, 'run', '--build_dir=.kunit-x'], '/src/linux', {}, { dirs: ['/src/linux/.kunit-x'], missing: ['/src/linux/.kunit-x'] }],
+    [['../../' + KUNIT, 'run', '--build_dir', 'out'], '/src/linux/drivers/net', {}, { dirs: ['/src/linux/out'], missing: ['/src/linux/out'] }],
+    [['/src/linux/' + KUNIT, 'run', '--build_dir=/tmp/k'], '/elsewhere', { '/tmp/k': 'directory' }, { dirs: ['/tmp/k'], missing: [] }],
+    [['python3', KUNIT, 'build', '--build_dir=b'], '/src/linux', {}, { dirs: ['/src/linux/b'], missing: ['/src/linux/b'] }],
+    // argparse's rule: the last one wins.
+    [[KUNIT, 'run', '--build_dir=a', '--build_dir=/tmp/b'], '/src/linux', {}, { dirs: ['/tmp/b'], missing: ['/tmp/b'] }],
+    // Found on PATH: no tree of its own, so cwd.
+    [['kunit.py', 'run', '--build_dir=o'], '/src/linux/lib', {}, { dirs: ['/src/linux/lib/o'], missing: ['/src/linux/lib/o'] }],
+    // No --build_dir: kunit.py's own default, .kunit in its tree, for the subcommands that write it.
+    [[KUNIT, 'run'], '/src/linux', {}, { dirs: ['/src/linux/.kunit'], missing: ['/src/linux/.kunit'] }],
+    [[KUNIT, '--help'], '/src/linux', {}, { dirs: [], missing: [] }],
+    [[KUNIT, 'parse', 'log.txt'], '/src/linux', {}, { dirs: [], missing: [] }],
+    // Not an option of a known tool, or no directory named: nothing more mounted.
+    [[KUNIT, 'run', '--build_dir='], '/src/linux', {}, { dirs: [], missing: [] }],
+    [['make', '--build_dir=x'], '/src/linux', {}, { dirs: [], missing: [] }],
+    [['sh', '-c', 'kunit.py --build_dir=x'], '/src/linux', {}, { dirs: [], missing: [] }],
+  ] as const)('%j in %s', (command, cwd, kinds, want) => {
+    expect(execOutputDirs(command, cwd, on(kinds))).toEqual(want);
+  });
+
+  it.each([
+    [['tools/testing/kunit/kunit.py', 'run', '--build_dir=f'], 'exec: --build_dir=f: /src/linux/f exists and is not a directory'],
+    [
+      ['tools/testing/kunit/kunit.py', 'run', '--build_dir', '/tmp/a:b'],
+      "exec: --build_dir=/tmp/a:b: a path with ':' or ',' cannot be mounted into a container",
+    ],
+  ])('%j: one line naming it', (command, message) => {
+    expect(() => execOutputDirs(command, '/src/linux', on({ '/src/linux/f': 'file' }))).toThrow(message);
+  });
+});
+
+describe('planExec output directories', () => {
+  const volumes = (args: string[]) => args.filter((a) => a.startsWith('--volume='));
+  it.each([
+    // The tree is writable (no O=): a build_dir inside it needs no mount of its own.
+    [{}, ['/src/linux/.kunit'], ['--volume=/src/linux:/src/linux:rw']],
+    [{}, ['/tmp/k'], ['--volume=/tmp/k:/tmp/k:rw', '--volume=/src/linux:/src/linux:rw']],
+    // O= elsewhere: the tree read-only, the command's output directory written anyway.
+    [
+      { overrides: [{ name: 'O', value: '/tmp/o', op: '=' as const }] },
+      ['/src/linux/.kunit'],
+      ['--volume=/tmp/o:/tmp/o:rw', '--volume=/src/linux:/src/linux:ro', '--volume=/src/linux/.kunit:/src/linux/.kunit:rw'],
+    ],
+    // The tree itself as the output: one mount, read-write.
+    [{ overrides: [{ name: 'O', value: '/tmp/o', op: '=' as const }] }, ['/src/linux'], ['--volume=/tmp/o:/tmp/o:rw', '--volume=/src/linux:/src/linux:rw']],
+  ])('%j + %j', (opts, outputDirs, want) => {
+    expect(volumes(plan({ ...opts, outputDirs }).args)).toEqual(want);
+  });
+});
+
 describe('EXEC_SCRIPT under sh', () => {
   const exec = (command: string[], input = '') => execa('sh', ['-c', EXEC_SCRIPT, 'kbuild-container-exec', 'korg-x', ...command], { reject: false, input });
 
@@ -178,6 +246,34 @@ describe('EXEC_SCRIPT under sh', () => {
   it('a path that does not exist: the same line', async () => {
     const r = await exec(['./kbc-no-such-script']);
     expect([r.exitCode, r.stderr]).toEqual([127, "kbuild-container: exec: './kbc-no-such-script' not found in image 'korg-x'"]);
+  });
+
+  it.each([
+    ['#!/usr/bin/env kbc-no-such-python\n', 'kbc-no-such-python'],
+    ['#!/usr/bin/env -S kbc-no-such-python -u\n', 'kbc-no-such-python'],
+    ['#! /opt/kbc-no-such/perl -w\n', '/opt/kbc-no-such/perl'],
+  ])('a script whose interpreter the image lacks (%j): one line naming both and the image, status 127', async (shebang, interpreter) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kbc-exec-script-'));
+    try {
+      const script = path.join(dir, 'kunit.py');
+      fs.writeFileSync(script, shebang + 'print(1)\n', { mode: 0o755 });
+      const r = await exec([script, 'run']);
+      expect([r.exitCode, r.stdout, r.stderr]).toEqual([127, '', `kbuild-container: exec: '${script}' needs '${interpreter}', not found in image 'korg-x'`]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a script whose interpreter is there runs (env skipped, options too)', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kbc-exec-script-'));
+    try {
+      const script = path.join(dir, 's');
+      fs.writeFileSync(script, '#!/usr/bin/env -S sh -e\necho "ran $1"\n', { mode: 0o755 });
+      const r = await exec([script, 'x']);
+      expect([r.exitCode, r.stdout, r.stderr]).toEqual([0, 'ran x', '']);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('otherwise the command itself, with stdin, its arguments as given and its own status (a 127 of its own too)', async () => {

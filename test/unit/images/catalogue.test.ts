@@ -45,6 +45,12 @@ describe('parseFamily (the shipped images/family.conf)', () => {
     expect(k?.debian).toEqual(expect.arrayContaining(['python3-sphinx', 'python3-yaml']));
   });
 
+  it("has a kunit image: Debian's GCC 14 (User-Mode Linux links against libc) and Python for kunit.py, on trixie", () => {
+    const k = family.find((i) => i.kind === 'kunit' && i.host === 'x86_64');
+    expect([k?.suite, k?.korg, k?.set]).toEqual(['trixie', undefined, 'extra']);
+    expect(k?.debian).toEqual(['gcc-14', 'python3']);
+  });
+
   it('reads lists and dashes', () => {
     expect(parseFamily('# c\n\ngcc gcc:1-x86-x86 x86_64 x86_64 1.0 sid a,b - t1,t2 extra')[0]).toEqual({
       kind: 'gcc',
@@ -81,6 +87,9 @@ describe('decideImage', () => {
     ['korg-kselftest:12.2-x86', 'kselftest:12.2-x86'],
     ['korg-kdocs', 'kdocs:8.1-x86'],
     ['korg-kdocs:8.1', 'kdocs:8.1-x86'],
+    ['korg-gcc:kunit', 'kunit:14.2-x86'],
+    ['korg-kunit', 'kunit:14.2-x86'],
+    ['korg-kunit:14.2-x86', 'kunit:14.2-x86'],
   ])('%s is the family member %s', (ref, name) => {
     const d = decideImage(ref, family, prefixes, 'x86_64');
     expect(d.kind).toBe('member');
