@@ -1,58 +1,100 @@
 #!/usr/bin/env bash
 # A local stand-in for kernel.org's tools mirror, for testing the family's
 # kernel.org source without the internet: the crosstool GCC "nolibc" tarballs
-# (and sha256sums.asc beside them) with kernel.org's exact names and layout,
+# and the LLVM tarball (each directory with a sha256sums.asc) with kernel.org's
+# exact names and layout,
 #   crosstool/files/bin/x86_64/14.2.0/x86_64-gcc-14.2.0-nolibc-TARGET-linux.tar.xz
 #   -> gcc-14.2.0-nolibc/TARGET-linux/bin/TARGET-linux-gcc
-# made from Debian's GCC 14 of the family's Debian-source images: the real
-# compiler, binutils and the libraries they need (RUNPATH set to
-# $ORIGIN/.. with patchelf), moved under a new prefix, as a relocatable
-# toolchain is.  The sha256sums.asc is not signed (its checksum lines are
-# what the family checks).
+#   llvm/files/llvm-18.1.8-x86_64.tar.xz
+#   -> llvm-18.1.8-x86_64/bin/clang, ld.lld, llvm-ar, llvm-nm, llvm-objcopy, ...
+# made from the Debian GCC 14 and Clang 18 of the family's Debian-source
+# images: the real programs and the libraries they need beyond libc (RUNPATH
+# set $ORIGIN-relative with patchelf), moved under a new prefix, as a
+# relocatable toolchain is.  The sha256sums.asc is not signed (its checksum
+# lines are what the family checks).
 #
-# Usage: scripts/make-korg-mirror.sh DIR IMAGE:TARGET...   e.g.
-#        scripts/make-korg-mirror.sh /tmp/mirror korg-gcc:14:x86_64 korg-gcc:14-arm64:aarch64
+# Usage: scripts/make-korg-mirror.sh DIR IMAGE:TARGET...   TARGET: a GCC
+#        target (x86_64, aarch64) or llvm, e.g.
+#        scripts/make-korg-mirror.sh /tmp/mirror korg-gcc:14:x86_64 korg-gcc:14-arm64:aarch64 korg-clang:18:llvm
 # Needs podman and patchelf on the host (mounted into the container).
 set -euo pipefail
 [ "$#" -ge 2 ] || { echo "usage: $0 DIR IMAGE:TARGET..." >&2; exit 2; }
 out=$(mkdir -p "$1" && cd "$1" && pwd); shift
 patchelf=$(command -v patchelf) || { echo "$0: patchelf missing (apt-get install patchelf)" >&2; exit 1; }
-version=14.2.0 major=14
-rel=crosstool/files/bin/x86_64/$version
-mkdir -p "$out/$rel"
+gcc_version=14.2.0 llvm_version=18.1.8
+gcc_dir=crosstool/files/bin/x86_64/$gcc_version llvm_dir=llvm/files
+
+# Run in the image, one tarball per run: T (GCC target or llvm), GV, LV.
+read -r -d '' job <<'EOF' || :
+work=$(mktemp -d)
+# bundle ROOT FILE DIR...: the libraries the programs under ROOT/DIR... need
+# beyond libc, copied to ROOT/lib and found through RUNPATH ($ORIGIN-relative);
+# then ROOT's top directory under $work packed as FILE.
+bundle() {
+    root=$1 file=$2; shift 2
+    progs=$(cd "$root" && find "$@" -type f -perm -u+x | sed "s,^,$root/,")
+    for f in $progs; do ldd "$f" 2>/dev/null | awk '/=> \// { print $3 }'; done | sort -u |
+        grep -Ev '/(libc|libm|libdl|libpthread|librt|libresolv)\.so' | while read -r lib; do cp -L "$lib" "$root/lib/"; done
+    for f in $progs; do
+        up=$(dirname "${f#"$root"/}" | sed 's,[^/]*,..,g')
+        patchelf --set-rpath "\$ORIGIN/$up/lib" "$f"
+    done
+    for f in "$root"/lib/*.so*; do patchelf --set-rpath '$ORIGIN' "$f"; done
+    top=${root#"$work"/}
+    XZ_OPT="-1 -T2" tar -C "$work" --owner=0 --group=0 -cJf "$file" "${top%%/*}"
+}
+case $T in
+llvm)
+    maj=${LV%%.*} src=/usr/lib/llvm-${LV%%.*} top=llvm-$LV-$(uname -m)
+    got=$("$src/bin/clang" -dumpversion)
+    [ "$got" = "$LV" ] || { echo "make-korg-mirror.sh: the image's clang is $got, not $LV" >&2; exit 1; }
+    root=$work/$top
+    mkdir -p "$root/bin" "$root/lib/clang"
+    # What Kbuild's LLVM=1 and its scripts call, as kernel.org's names (symlinks where kernel.org has them).
+    for t in clang lld llvm-ar llvm-nm llvm-objcopy llvm-objdump llvm-readobj llvm-size llvm-strings \
+             llvm-symbolizer llvm-cxxfilt llvm-dwarfdump llvm-as llvm-dis llvm-link llvm-profdata; do
+        cp -L "$src/bin/$t" "$root/bin/"
+    done
+    for l in clang++:clang clang-$maj:clang clang-cpp:clang ld.lld:lld llvm-ranlib:llvm-ar llvm-strip:llvm-objcopy \
+             llvm-readelf:llvm-readobj llvm-addr2line:llvm-symbolizer; do
+        ln -s "${l#*:}" "$root/bin/${l%%:*}"
+    done
+    cp -rL "$src/lib/clang/$maj" "$root/lib/clang/"
+    bundle "$root" "/out/$DIR/$top.tar.xz" bin ;;
+*)
+    D=$T-linux-gnu K=$T-linux top=gcc-$GV-nolibc maj=${GV%%.*}
+    root=$work/$top/$K
+    mkdir -p "$root/bin" "$root/lib" "$root/$D/bin"
+    for t in gcc cpp; do cp -L "/usr/bin/$D-$t-$maj" "$root/bin/$K-$t"; done
+    for t in as ld ld.bfd objcopy objdump nm ar ranlib strip readelf size strings elfedit addr2line c++filt; do
+        cp -L "/usr/bin/$D-$t" "$root/bin/$K-$t"
+        ln -s "../../bin/$K-$t" "$root/$D/bin/$t"
+    done
+    for d in lib/gcc lib/gcc-cross libexec/gcc libexec/gcc-cross; do
+        [ -d "/usr/$d/$D/$maj" ] || continue
+        mkdir -p "$root/$d/$D"
+        cp -rL "/usr/$d/$D/$maj" "$root/$d/$D/"
+        rm -rf "$root/$d/$D/$maj/plugin" "$root/$d/$D/$maj/lto1"
+    done
+    bundle "$root" "/out/$DIR/x86_64-gcc-$GV-nolibc-$K.tar.xz" bin libexec ;;
+esac
+rm -rf "$work"
+EOF
+
+dirs=()
 for spec in "$@"; do
     image=${spec%:*} target=${spec##*:}
+    dir=$gcc_dir; [ "$target" = llvm ] && dir=$llvm_dir
+    mkdir -p "$out/$dir"
     podman run --rm --network=none -v "$out:/out" -v "$patchelf:/usr/local/bin/patchelf:ro" \
-        -e T="$target" -e V="$version" -e MAJ="$major" -e REL="$rel" "$image" sh -euc '
-        D=$T-linux-gnu K=$T-linux top=gcc-$V-nolibc
-        work=$(mktemp -d) root=$work/$top/$K
-        mkdir -p "$root/bin" "$root/lib" "$root/$D/bin"
-        for t in gcc cpp; do cp -L "/usr/bin/$D-$t-$MAJ" "$root/bin/$K-$t"; done
-        for t in as ld ld.bfd objcopy objdump nm ar ranlib strip readelf size strings elfedit addr2line c++filt; do
-            cp -L "/usr/bin/$D-$t" "$root/bin/$K-$t"
-            ln -s "../../bin/$K-$t" "$root/$D/bin/$t"
-        done
-        for d in lib/gcc lib/gcc-cross libexec/gcc libexec/gcc-cross; do
-            [ -d "/usr/$d/$D/$MAJ" ] || continue
-            mkdir -p "$root/$d/$D"
-            cp -rL "/usr/$d/$D/$MAJ" "$root/$d/$D/"
-            rm -rf "$root/$d/$D/$MAJ/plugin" "$root/$d/$D/$MAJ/lto1"
-        done
-        # The libraries the programs need beyond libc, found through RUNPATH.
-        progs=$(find "$root/bin" "$root/libexec" -type f -perm -u+x)
-        for f in $progs; do ldd "$f" 2>/dev/null | awk "/=> \\// { print \$3 }"; done | sort -u |
-            grep -Ev "/(libc|libm|libdl|libpthread|librt)\.so" | while read -r lib; do cp -L "$lib" "$root/lib/"; done
-        for f in $progs; do
-            up=$(dirname "${f#$root/}" | sed "s,[^/]*,..,g")
-            patchelf --set-rpath "\$ORIGIN/$up/lib" "$f"
-        done
-        for f in "$root"/lib/*.so*; do patchelf --set-rpath "\$ORIGIN" "$f"; done
-        XZ_OPT="-1 -T2" tar -C "$work" --owner=0 --group=0 -cJf "/out/$REL/x86_64-gcc-$V-nolibc-$K.tar.xz" "$top"
-        rm -rf "$work"'
+        -e T="$target" -e GV="$gcc_version" -e LV="$llvm_version" -e DIR="$dir" "$image" sh -euc "$job"
+    dirs+=("$dir")
 done
 # kernel.org's sha256sums.asc: an OpenPGP clear-signed list of "SHA256  FILE".
-(
-    cd "$out/$rel"
-    printf -- '-----BEGIN PGP SIGNED MESSAGE-----\nHash: SHA256\n\n'
-    sha256sum -- *.tar.xz
-) >"$out/$rel/sha256sums.asc"
+for dir in $(printf '%s\n' "${dirs[@]}" | sort -u); do
+    (
+        cd "$out/$dir"
+        printf -- '-----BEGIN PGP SIGNED MESSAGE-----\nHash: SHA256\n\n'
+        sha256sum -- *.tar.xz
+    ) >"$out/$dir/sha256sums.asc"
+done

@@ -209,15 +209,25 @@ describe('interactive goals in a family image', () => {
 // A tinyconfig kernel through each family image (gcc 12 and 14 x86_64, gcc 12
 // arm64 cross, clang 14 and 18 with LLVM=1, all built by images/ through
 // scripts/build-images.sh) is matrix.test.ts's job: its cells build them once.
-describe("the kernel.org source, from a local mirror made of Debian's GCC 14 (scripts/make-korg-mirror.sh)", () => {
+describe("the kernel.org source, from a local mirror made of Debian's GCC 14 and Clang 18 (scripts/make-korg-mirror.sh)", () => {
   const mirror = MIRROR;
   const KPREFIX = 'kbce2ek-';
-  const korg = (prefix: string, state: string, args: string[]) =>
-    execa('make', ['-C', IMAGES, '--no-print-directory', `PREFIX=${prefix}`, 'SOURCE=kernel.org', 'CONTAINER_RUNTIME=podman', ...args], {
+  /** make -C images with the kernel.org source: its result, its step lines (FETCH, BUILD, TAG, ...) and wall time. */
+  const korg = async (prefix: string, state: string, args: string[]) => {
+    const start = Date.now();
+    const r = await execa('make', ['-C', IMAGES, '--no-print-directory', `PREFIX=${prefix}`, 'SOURCE=kernel.org', 'CONTAINER_RUNTIME=podman', ...args], {
       reject: false,
       env: { ...ENV, STATE_DIR: state },
       all: true,
     });
+    return {
+      ...r,
+      lines: String(r.all ?? '')
+        .split('\n')
+        .filter((l) => /^ {2}[A-Z]/.test(l)),
+      ms: Date.now() - start,
+    };
+  };
   const tagsOf = async (prefix: string) =>
     (await podman('images', '--format', '{{.Repository}}:{{.Tag}}')).stdout
       .split('\n')
@@ -226,7 +236,15 @@ describe("the kernel.org source, from a local mirror made of Debian's GCC 14 (sc
   let server: ReturnType<typeof execa> | undefined;
 
   beforeAll(async () => {
-    await execa('bash', [path.join(REPO, 'scripts', 'make-korg-mirror.sh'), mirror, `${PREFIX}gcc:14:x86_64`, `${PREFIX}gcc:14-arm64:aarch64`]);
+    const start = Date.now();
+    await execa('bash', [
+      path.join(REPO, 'scripts', 'make-korg-mirror.sh'),
+      mirror,
+      `${PREFIX}gcc:14:x86_64`,
+      `${PREFIX}gcc:14-arm64:aarch64`,
+      `${PREFIX}clang:18:llvm`,
+    ]);
+    figures.push(`kernel.org mirror (2 GCC + 1 LLVM tarballs): ${((Date.now() - start) / 1000).toFixed(0)} s`);
     for (const p of [KPREFIX, 'kbce2ekbad-']) await execa('podman', ['tag', `${PREFIX}debian-base:trixie`, `${p}debian-base:trixie`]);
   });
   afterAll(async () => {
@@ -242,11 +260,7 @@ describe("the kernel.org source, from a local mirror made of Debian's GCC 14 (sc
   it('a directory mirror: fetched, checked, built, labelled', async () => {
     const r = await korg(KPREFIX, path.join(STATE, 'k-dir'), [`KORG_MIRROR=${mirror}`, 'IMAGES=gcc:14']);
     expect(r.exitCode, r.all).toBe(0);
-    expect(
-      String(r.all)
-        .split('\n')
-        .filter((l) => /^ {2}[A-Z]/.test(l)),
-    ).toEqual([
+    expect(r.lines).toEqual([
       '  FETCH   crosstool/files/bin/x86_64/14.2.0/x86_64-gcc-14.2.0-nolibc-x86_64-linux.tar.xz',
       `  BUILD   ${KPREFIX}toolchain-base`,
       `  BUILD   ${KPREFIX}gcc:14.2-x86-x86`,
@@ -283,6 +297,53 @@ describe("the kernel.org source, from a local mirror made of Debian's GCC 14 (sc
     }
   });
 
+  // Debian's clang-18 reports 18.1.8, the family line's version: the tarball is named for what it holds.
+  it('the LLVM tarball from the directory mirror: the clang image, then a tinyconfig bzImage with LLVM=1 through it', async () => {
+    const tarball = 'llvm/files/llvm-18.1.8-x86_64.tar.xz';
+    figures.push(`${tarball}: ${fs.statSync(path.join(mirror, tarball)).size} bytes`);
+    const r = await korg(KPREFIX, path.join(STATE, 'k-llvm'), [`KORG_MIRROR=${mirror}`, 'IMAGES=clang']);
+    expect(r.exitCode, r.all).toBe(0);
+    expect(r.lines).toEqual([
+      `  FETCH   ${tarball}`,
+      `  BUILD   ${KPREFIX}toolchain-base`,
+      `  BUILD   ${KPREFIX}clang:18.1.8-x86`,
+      `  TAG     ${KPREFIX}clang:18`,
+      `  TAG     ${KPREFIX}clang`,
+    ]);
+    const labels = JSON.parse((await podman('image', 'inspect', '--format', '{{json .Config.Labels}}', `${KPREFIX}clang`)).stdout) as Record<string, string>;
+    expect(labels).toMatchObject({
+      'org.kernel.toolchain.source': 'kernel.org',
+      'org.kernel.toolchain.tarball': tarball,
+      'org.kernel.toolchain.version': '18.1.8',
+    });
+    // The image's only clang and lld are the tarball's (toolchain-base has no Debian LLVM), its headers its own.
+    const inside = await podman(
+      'run',
+      '--rm',
+      '--network=none',
+      `${KPREFIX}clang`,
+      'sh',
+      '-c',
+      'readlink -f "$(command -v clang)" "$(command -v ld.lld)"; clang -print-resource-dir; ls -d /usr/lib/llvm-* 2>/dev/null; true',
+    );
+    expect(inside.stdout.split('\n')).toEqual(['/opt/llvm-18.1.8-x86_64/bin/clang', '/opt/llvm-18.1.8-x86_64/bin/lld', '/opt/llvm-18.1.8-x86_64/lib/clang/18']);
+    const out = scratchDir('podman');
+    try {
+      const k = await runMake('podman', kernelTree('6.1'), [`CONTAINER=${KPREFIX}clang`, 'LLVM=1', `O=${out}`, '-j2', 'tinyconfig', 'bzImage'], { env: ENV });
+      expect(k.exitCode, k.stderr.slice(-3000)).toBe(0);
+      expect(fs.existsSync(path.join(out, 'arch/x86/boot/bzImage'))).toBe(true);
+      const config = fs.readFileSync(path.join(out, '.config'), 'utf8');
+      expect(config).toMatch(/^CONFIG_CC_VERSION_TEXT=".*clang version 18\.1\.8\b.*"$/m);
+      expect(config).toMatch(/^CONFIG_CLANG_VERSION=180108$/m);
+      expect(config).toMatch(/^CONFIG_LD_IS_LLD=y$/m);
+      figures.push(
+        `${KPREFIX}clang from the mirror (FETCH + base + image): ${(r.ms / 1000).toFixed(0)} s; LLVM=1 tinyconfig bzImage through it: ${(k.ms / 1000).toFixed(0)} s`,
+      );
+    } finally {
+      removeScratch(out);
+    }
+  });
+
   it('a tarball altered by one byte is refused: one line naming it, nothing built or tagged', async () => {
     const bad = path.join(STATE, 'mirror-bad');
     fs.cpSync(mirror, bad, { recursive: true });
@@ -292,11 +353,9 @@ describe("the kernel.org source, from a local mirror made of Debian's GCC 14 (sc
     fs.writeFileSync(file, bytes);
     const r = await korg('kbce2ekbad-', path.join(STATE, 'k-bad'), [`KORG_MIRROR=${bad}`, 'IMAGES=gcc:14']);
     expect(r.exitCode).not.toBe(0);
-    expect(
-      String(r.all)
-        .split('\n')
-        .filter((l) => /^ {2}(FAIL|BUILD|TAG)/.test(l)),
-    ).toEqual(['  FAIL    checksum mismatch: x86_64-gcc-14.2.0-nolibc-x86_64-linux.tar.xz (not in or not matching sha256sums.asc)']);
+    expect(r.lines.filter((l) => /^ {2}(FAIL|BUILD|TAG)/.test(l))).toEqual([
+      '  FAIL    checksum mismatch: x86_64-gcc-14.2.0-nolibc-x86_64-linux.tar.xz (not in or not matching sha256sums.asc)',
+    ]);
     expect(await tagsOf('kbce2ekbad-')).toEqual([]);
     expect(fs.existsSync(path.join(STATE, 'k-bad', 'korg', 'crosstool/files/bin/x86_64/14.2.0/x86_64-gcc-14.2.0-nolibc-x86_64-linux.tar.xz'))).toBe(false);
   });
