@@ -1,10 +1,10 @@
 // The core issue, end to end: `make CONTAINER=img ...` on a real kernel tree
 // behaves as if make ran on the host, on rootful Podman, rootless Podman and
 // Docker. One korg-gcc:12 bzImage build per engine (O= outside the tree,
-// shared with other files: linux 6.1 tinyconfig on both Podmans, as
-// matrix.test.ts and jobserver.test.ts; on Docker the linux 7.2 bootable one
-// boot.test.ts boots and jobserver.test.ts samples, so no engine builds a
-// kernel only for this file) is reused for the follow-up checks, in a copy;
+// shared with other files, so no engine builds a kernel only for this file:
+// linux 6.1 tinyconfig on rootful Podman, as matrix.test.ts and
+// jobserver.test.ts; linux 6.12 tinyconfig as the rootless user, matrix's
+// cell; on Docker the linux 7.2 bootable one boot.test.ts boots) is reused for the follow-up checks, in a copy;
 // the quick checks need no kernel build and run on rootful Podman (linux 6.1)
 // unless the point is per engine.
 import { spawn } from 'node:child_process';
@@ -30,7 +30,7 @@ import {
   type EngineKind,
   type MakeResult,
 } from './support.js';
-import { BOOT_BUILDS, builtElsewhere, sharedBuild, sharedCopy, tinyBzImage61, type BuildSpec, type SharedBuild } from './shared-builds.js';
+import { BOOT_BUILDS, ROOTLESS_BUILD, builtElsewhere, sharedBuild, sharedCopy, tinyBzImage61, type BuildSpec, type SharedBuild } from './shared-builds.js';
 
 const TREE = kernelTree('6.1');
 const IMAGE = 'korg-gcc:12';
@@ -74,15 +74,14 @@ function nativeMake(cwd: string, args: string[]): Promise<MakeResult> {
 /** Each engine's shared korg-gcc:12 bzImage build (see the header). */
 const ENGINE_BUILD: Record<EngineKind, BuildSpec> = {
   podman: tinyBzImage61('podman'),
-  rootless: tinyBzImage61('rootless'),
+  rootless: ROOTLESS_BUILD,
   docker: BOOT_BUILDS.x86_64_72,
 };
 
-/** What configuring put in .config: tinyconfig's CONFIG_EMBEDDED, or every option the allnoconfig fragment asks for. */
+/** What configuring put in .config: every option the fragment asks for (tinyconfig's kernel/configs/tiny-base.config, or the allnoconfig one). */
 function configuredLines(spec: BuildSpec): RegExp[] {
-  if (!spec.allconfig) return [/^CONFIG_EMBEDDED=y$/m];
   return fs
-    .readFileSync(spec.allconfig, 'utf8')
+    .readFileSync(spec.allconfig ?? path.join(kernelTree(spec.kernel), 'kernel/configs/tiny-base.config'), 'utf8')
     .split('\n')
     .filter((l) => /^CONFIG_\w+=y$/.test(l))
     .map((l) => new RegExp(`^${l}$`, 'm'));
@@ -115,7 +114,7 @@ describe.each(
   // The build itself is shared (shared-builds.ts): its configuring and make -j2 bzImage, recorded.
   const spec = ENGINE_BUILD[kind];
   const tree = kernelTree(kernel);
-  // Figures name the kernel when it is not the file's usual 6.1.
+  // Figures name the kernel when it is not the quick checks' 6.1.
   const which = kernel === '6.1' ? '' : `linux ${kernel} `;
   let shared: SharedBuild;
   // Where the tests below run make again: a private copy of its O=, or, for an

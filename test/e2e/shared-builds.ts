@@ -146,14 +146,21 @@ export async function sharedCopy(shared: SharedBuild, prefix: string): Promise<s
 
 /**
  * linux 6.1 tinyconfig + MODULES (IKCONFIG=m) bzImage with korg-gcc:
- * core.test.ts checks it on both Podmans (on Docker, BOOT_BUILDS.x86_64_72),
- * jobserver.test.ts samples the rootful one,
+ * core.test.ts checks it on rootful Podman (rootless: ROOTLESS_BUILD; Docker:
+ * BOOT_BUILDS.x86_64_72), jobserver.test.ts samples it,
  * matrix.test.ts's podman and rootless cells are it (the podman one then
  * builds `modules` in it: one build where there were two).
  */
 export function tinyBzImage61(engine: EngineKind): BuildSpec {
   return { kernel: '6.1', image: 'korg-gcc:12', engine, vars: [], configEdits: ['-e', 'MODULES', '-m', 'IKCONFIG'], goal: 'bzImage' };
 }
+
+/**
+ * linux 6.12 tinyconfig bzImage with korg-gcc:12 as the rootless user:
+ * matrix.test.ts's 6.12 × gcc cell (it checks) and core.test.ts's rootless
+ * build, so rootless Podman builds one kernel of the matrix, not one more.
+ */
+export const ROOTLESS_BUILD: BuildSpec = { kernel: '6.12', image: 'korg-gcc:12', engine: 'rootless', vars: [], goal: 'bzImage' };
 
 /** "  (built by FILE)" when another file made the build: figures say whose time they show. */
 export function builtElsewhere(shared: SharedBuild): string {
