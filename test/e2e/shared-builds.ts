@@ -148,8 +148,8 @@ export async function sharedCopy(shared: SharedBuild, prefix: string): Promise<s
  * linux 6.1 tinyconfig + MODULES (IKCONFIG=m) bzImage with korg-gcc:
  * core.test.ts checks it on rootful Podman (rootless: ROOTLESS_BUILD; Docker:
  * BOOT_BUILDS.x86_64_72), jobserver.test.ts samples it,
- * matrix.test.ts's podman and rootless cells are it (the podman one then
- * builds `modules` in it: one build where there were two).
+ * matrix.test.ts's 6.1 × gcc cell is it (and then builds `modules` in it:
+ * one build where there were two).
  */
 export function tinyBzImage61(engine: EngineKind): BuildSpec {
   return { kernel: '6.1', image: 'korg-gcc:12', engine, vars: [], configEdits: ['-e', 'MODULES', '-m', 'IKCONFIG'], goal: 'bzImage' };
