@@ -23,11 +23,12 @@ export function findTreeAndCreateOutputDirs(inv: Invocation, { create }: { creat
     throw new UserError(`M=${inv.extModDir}: no such directory`);
   }
   // Source directories redirected under O= (IN_TREE_OUTPUTS) must exist to be mounted.
-  for (const m of planMounts(inv, tree)) if (m.source !== undefined && create) ensureDirectory(m.source);
+  if (create) for (const m of planMounts(inv, tree)) if (m.source !== undefined) ensureDirectory(m.source);
   return tree;
 }
 
-function ensureDirectory(dir: string): void {
+/** Create `dir` (and its parents) as the caller; one UserError when it cannot be, or is not a directory. */
+export function ensureDirectory(dir: string): void {
   try {
     fs.mkdirSync(dir, { recursive: true });
   } catch (err) {

@@ -2,9 +2,8 @@
 // find the tree, then one container run through the same supervision as a
 // build (signals, lifeline, the missing image built or pulled on demand).
 import fs from 'node:fs';
-import { UserError } from '../errors.js';
 import { findEngine, hostFacts, visibleMakefile } from '../host.js';
-import { findTreeAndCreateOutputDirs } from '../output-dirs.js';
+import { ensureDirectory, findTreeAndCreateOutputDirs } from '../output-dirs.js';
 import { describeContainerConfig, loadContainerConfig } from '../parse/container-toml.js';
 import { buildInvocation } from '../parse/invocation.js';
 import { checkImageReference } from '../plan/image-ref.js';
@@ -41,13 +40,7 @@ export async function runExec(
   const tree = { ...outputs, srctree: outputs.objtree ? outputs.srctree : findExecTree(cwd, fs.existsSync) };
   // The command's own output directories (kunit.py --build_dir): checked, then the missing ones made as the caller.
   const written = execOutputDirs(command, cwd, pathKind);
-  for (const dir of written.missing) {
-    try {
-      fs.mkdirSync(dir, { recursive: true });
-    } catch (err) {
-      throw new UserError(`exec: ${dir}: cannot create the output directory: ${(err as Error).message}`);
-    }
-  }
+  for (const dir of written.missing) ensureDirectory(dir);
 
   // 3. The plan; printed instead with CONTAINER_DRYRUN, shown first with V=1.
   const plan = planExec({

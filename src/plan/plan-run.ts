@@ -117,7 +117,6 @@ export function planRun({ invocation: inv, engine, enginePath, host, tree, runId
   };
 }
 
-/** What a build's container run and any other at a build's paths (exec) share, up to and including the image. */
 /** One container run of ours, whatever runs in it (a build, exec, a boot): the engine words up to the image. */
 export interface ContainerRunInput {
   engine: Engine;
