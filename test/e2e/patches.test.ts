@@ -40,6 +40,9 @@ async function gitBase(dir: string, files: string[]): Promise<void> {
   await git(dir, ['commit', '-q', '-m', 'base']);
 }
 
+// A module, so that `modules` builds something: DUMMY_IRQ is one of the few tristates tinyconfig offers.
+const MODULE_CONFIG = ['-e', 'MODULES', '-m', 'DUMMY_IRQ'];
+
 // The build number and date go into every link: fixed, so that make -n says the same twice.
 const REPRODUCIBLE = { KBUILD_BUILD_VERSION: '1', KBUILD_BUILD_TIMESTAMP: 'Thu Jan  1 00:00:00 UTC 2026' };
 
@@ -80,6 +83,9 @@ describe('patches/ on linux 7.2', () => {
     });
     await timed('unpatched native bzImage', async () => {
       expect((await nativeMake(tree, [`O=${dirs.native}`, 'tinyconfig'])).exitCode).toBe(0);
+      // The configuration the container build below asks for: its O= starts as a copy of this one.
+      await execa(path.join(tree, 'scripts/config'), ['--file', path.join(dirs.native, '.config'), ...MODULE_CONFIG]);
+      expect((await nativeMake(tree, [`O=${dirs.native}`, 'olddefconfig'])).exitCode).toBe(0);
       const built = await nativeMake(tree, [`O=${dirs.native}`, '-j2', 'bzImage']);
       expect(built.exitCode, built.stderr).toBe(0);
       const dry = await nativeMake(tree, [`O=${dirs.native}`, '-n', 'bzImage']);
@@ -134,6 +140,8 @@ describe('patches/ on linux 7.2', () => {
     expect(rebuild.exitCode, rebuild.stderr).toBe(0);
     expect(rebuild.stdout.split('\n').filter((l) => /^ {2}(CC|AS|LD|AR|HOSTCC|OBJCOPY|BUILD)\b/.test(l))).toEqual([]);
     expect(fs.statSync(path.join(dirs.native, 'arch/x86/boot/bzImage')).mtimeMs).toBe(before.bzImage);
+    // Up to date as it is now (make -n below relinks vmlinux): the container build's O= starts as this copy.
+    await execa('cp', ['-a', '--reflink=auto', `${dirs.native}/.`, dirs.out]);
 
     await timed('patched tinyconfig and make -n', async () => {
       expect((await nativeMake(tree, [`O=${dirs.config1}`, 'tinyconfig'])).exitCode).toBe(0);
@@ -150,16 +158,24 @@ describe('patches/ on linux 7.2', () => {
     });
   });
 
-  it('make CONTAINER=korg-gcc:12 bzImage modules works with no -f, with O= and KBUILD_OUTPUT, and from the output directory', async () => {
+  // O= starts as a copy of the patched native build (same configuration,
+  // bzImage built, modules not; copied above while up to date): korg-gcc:12 is
+  // the host's Debian GCC 12.2.0-14+deb12u1 at the same paths, so the
+  // container finds the native objects up to date (Kbuild compares every
+  // command line) and compiles only the module.
+  it('make CONTAINER=korg-gcc:12 bzImage modules works with no -f, with O= and KBUILD_OUTPUT, and from the output directory; a native O= is up to date in it', async () => {
     const out = dirs.out;
+    expect(fs.existsSync(path.join(out, 'arch/x86/boot/bzImage')), 'the native build copied').toBe(true);
     const config = await timed('container tinyconfig', () => runMake('podman', tree, ['CONTAINER=korg-gcc:12', `O=${out}`, 'tinyconfig'], { fragment: false }));
     expect(config.exitCode, config.stderr).toBe(0);
     expect(config.stderr.split('\n')).toContain(banner('podman', 'korg-gcc:12'));
 
-    // A module, so that `modules` builds something: DUMMY_IRQ is one of the few tristates tinyconfig offers.
-    await execa(path.join(tree, 'scripts/config'), ['--file', path.join(out, '.config'), '-e', 'MODULES', '-m', 'DUMMY_IRQ']);
+    await execa(path.join(tree, 'scripts/config'), ['--file', path.join(out, '.config'), ...MODULE_CONFIG]);
     const build = await timed('container bzImage modules', () =>
-      runMake('podman', tree, ['CONTAINER=korg-gcc:12', '-j2', 'olddefconfig', 'bzImage', 'modules'], { fragment: false, env: { KBUILD_OUTPUT: out } }),
+      runMake('podman', tree, ['CONTAINER=korg-gcc:12', '-j2', 'olddefconfig', 'bzImage', 'modules'], {
+        fragment: false,
+        env: { KBUILD_OUTPUT: out, ...REPRODUCIBLE },
+      }),
     );
     expect(build.exitCode, build.stderr).toBe(0);
     expect(build.stderr.split('\n')).toContain(banner('podman', 'korg-gcc:12'));
@@ -167,6 +183,11 @@ describe('patches/ on linux 7.2', () => {
     expect(fs.statSync(path.join(out, 'arch/x86/boot/bzImage')).size).toBeGreaterThan(100_000);
     expect(fs.existsSync(path.join(out, 'drivers/misc/dummy-irq.ko'))).toBe(true);
     expect(build.stdout).toMatch(/Kernel: arch\/x86\/boot\/bzImage is ready/);
+    // What the container compiled: the module, nothing the native build had made.
+    const compiled = build.stdout.split('\n').filter((l) => /^ {2}(CC|AS|HOSTCC)\b/.test(l));
+    console.log(`container bzImage modules on the native O=: ${compiled.join('; ')}`);
+    expect(compiled.length).toBeGreaterThan(0);
+    expect(compiled.filter((l) => !/^ {2}CC \[M\] +(drivers\/misc\/dummy-irq(\.mod)?|\.module-common)\.o$/.test(l))).toEqual([]);
 
     const release = await runMake('podman', out, ['CONTAINER=korg-gcc:12', 'kernelrelease'], { fragment: false });
     expect(release.exitCode, release.stderr).toBe(0);
