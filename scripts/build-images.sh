@@ -16,6 +16,10 @@
 # korg-kselftest (bookworm GCC 12 + selftest/BPF packages, for kselftest),
 # korg-kdocs (trixie's Sphinx 8.1, for htmldocs),
 # korg-gcc:kunit = korg-kunit (trixie GCC 14 + Python, for kunit.py on UML).
+# With `all`, also the kernel.org source's images matrix.test.ts builds
+# kernels through (step 4): kernelorg-clang:18 (rootful Podman) and
+# kernelorg-gcc:14-arm64 (rootful Podman and Docker), from a stand-in
+# kernel.org mirror in $KBC_CACHE/korg-mirror that images.test.ts uses too.
 #
 # How:
 #  1. `make -C images debian-base SUITE=S DEBIAN_MIRROR=<the host's mirror>`:
@@ -47,8 +51,10 @@ TEST_IMAGES="gcc:12 gcc:12-arm64 clang:14 gcc:14 clang:18 qemu:x86 qemu:arm64 ks
 
 [ "$#" -gt 0 ] || set -- all
 images=()
+korg_source=
 for a in "$@"; do
     if [ "$a" = all ]; then
+        korg_source=1
         read -r -a more <<<"$TEST_IMAGES"
         images+=("${more[@]}")
     else
@@ -77,6 +83,38 @@ done
 # 2. The images, with every tag the family gives them.
 family ${KBC_REBUILD:+-B} IMAGES="${images[*]}"
 names=$(family -s list-tags IMAGES="${images[*]}")
+# 4. The kernel.org source, without the internet: the mirror is made from
+#    the Debian GCC 14 (x86_64, aarch64) and Clang 18 images (the aarch64 one
+#    only in rootful Podman, it is no test's image), and made again only when
+#    the script or one of those images changed; then the family builds from it
+#    under its own PREFIX, so these names never collide with the Debian ones.
+korg_prefix=kernelorg-
+korg_names=
+if [ -n "$korg_source" ]; then
+    family IMAGES=gcc:14-arm64
+    korg_mirror=$KBC_CACHE/korg-mirror
+    sources="${prefix}gcc:14:x86_64 ${prefix}gcc:14-arm64:aarch64 ${prefix}clang:18:llvm"
+    made_by=$( {
+        sha256sum "$kbc_scripts/make-korg-mirror.sh" | cut -d' ' -f1
+        for s in $sources; do podman image inspect --format '{{.Id}}' "${s%:*}"; done
+    } | tr '\n' ' ')
+    if [ "$(cat "$korg_mirror/.made-by" 2>/dev/null)" != "$made_by" ]; then
+        step "making the stand-in kernel.org mirror in $korg_mirror"
+        rm -rf "$korg_mirror"
+        # shellcheck disable=SC2086  # a word list
+        quietly make-korg-mirror.sh bash "$kbc_scripts/make-korg-mirror.sh" "$korg_mirror" $sources
+        printf '%s' "$made_by" >"$korg_mirror/.made-by"
+    fi
+    podman image exists "${korg_prefix}debian-base:trixie" ||
+        podman tag "${prefix}debian-base:trixie" "${korg_prefix}debian-base:trixie"
+    korg_family() {
+        make -C "$images_dir" --no-print-directory CONTAINER_RUNTIME=podman PREFIX="$korg_prefix" \
+            SOURCE=kernel.org KORG_MIRROR="$korg_mirror" IMAGES="clang gcc:arm64" "$@" 9>&-
+    }
+    korg_family ${KBC_REBUILD:+-B}
+    korg_names=$(korg_family -s list-tags)
+fi
+
 # ------------------------------------------------------------------- stores
 # Stores whose engine is available; an unavailable one is reported and
 # skipped.  Images are always built in rootful Podman, even when "podman" is
@@ -122,7 +160,10 @@ archive=
 for s in "${stores[@]}"; do
     [ "$s" != podman ] || continue
     stale=()
-    for n in $names; do
+    # The kernel.org images go to Docker too (a matrix cell builds there), not to the rootless user.
+    store_names=$names
+    [ "$s" != docker ] || store_names="$names $korg_names"
+    for n in $store_names; do
         [ "$(image_id "$s" "$n")" = "$(image_id podman "$n")" ] || stale+=("$n")
     done
     [ "${#stale[@]}" -gt 0 ] || continue
@@ -150,7 +191,7 @@ for s in "${stores[@]}"; do
     for id in $ids; do
         # only images we labelled (the family's), never anyone else's
         title=$(in_store "$s" image inspect --format '{{index .Config.Labels "org.opencontainers.image.title"}}' "$id" 2>/dev/null || true)
-        case $title in "$prefix"*) in_store "$s" rmi "$id" >/dev/null 2>&1 || true ;; esac
+        case $title in "$prefix"* | "$korg_prefix"*) in_store "$s" rmi "$id" >/dev/null 2>&1 || true ;; esac
     done
 done
 

@@ -22,6 +22,7 @@ import {
   processesMentioning,
   removeScratch,
   runMake,
+  runtimeOf,
   scratchDir,
   treeSnapshot,
   waitFor,
@@ -79,8 +80,15 @@ interface Cell {
   engine: EngineKind;
   /** When the toolchain's usual image cannot build this kernel. */
   image?: string;
-  /** Variables on top of the toolchain's, and the .config line they must give. */
+  /** Variables on top of the toolchain's (one of the same name replaces it), and the .config line they must give. */
   vars?: string[];
+  /**
+   * The image's toolchain source when it is not Debian: kernel.org's
+   * tarballs, from the set-up's stand-in mirror (scripts/build-images.sh,
+   * prefix kernelorg-); its label must say so. images.test.ts builds the same
+   * images from the same mirror and checks the family's side of them.
+   */
+  source?: 'kernel.org';
   config?: RegExp;
   /** Configure tinyconfig + MODULES (IKCONFIG=m as one in-tree module) and test `modules` and M= after the image. */
   modules?: boolean;
@@ -90,7 +98,10 @@ interface Cell {
 
 // Rootful Podman 4 cells, rootless Podman 1, Docker 4: each kernel and each
 // toolchain on Podman and on Docker, and one whole cell as the rootless user
-// (shared-builds.ts's ROOTLESS_BUILD, which core.test.ts checks too).
+// (shared-builds.ts's ROOTLESS_BUILD, which core.test.ts checks too). Each
+// toolchain has its Debian-source images in two cells and a kernel.org-source
+// image in the third (7.2's); x86_64 GCC from kernel.org builds its kernel in
+// images.test.ts's on-demand test.
 const CELLS: Cell[] = [
   { kernel: '6.1', toolchain: 'gcc', engine: 'podman', modules: true },
   // x86_64 (boot/x86_64.config sets 64BIT): boot.test.ts boots it.
@@ -103,8 +114,17 @@ const CELLS: Cell[] = [
   { kernel: '6.12', toolchain: 'arm64', engine: 'docker' },
   { kernel: '7.2', toolchain: 'gcc', engine: 'docker', modules: true, boot: true },
   // 7.2 wants LLVM >= 17.0.1 (scripts/min-tool-version.sh); bookworm's korg-clang:14 has 14.
-  { kernel: '7.2', toolchain: 'clang', engine: 'podman', image: 'korg-clang:18' },
-  { kernel: '7.2', toolchain: 'arm64', engine: 'docker' },
+  { kernel: '7.2', toolchain: 'clang', engine: 'podman', image: 'kernelorg-clang:18', source: 'kernel.org', config: /^CONFIG_CLANG_VERSION=180108$/m },
+  // kernel.org's crosstool GCC calls itself aarch64-linux-gcc.
+  {
+    kernel: '7.2',
+    toolchain: 'arm64',
+    engine: 'docker',
+    image: 'kernelorg-gcc:14-arm64',
+    source: 'kernel.org',
+    vars: ['CROSS_COMPILE=aarch64-linux-'],
+    config: /^CONFIG_CC_VERSION_TEXT="aarch64-linux-gcc .*14\.2\.0"$/m,
+  },
 ];
 const KERNELS: Kernel[] = ['6.1', '6.12', '7.2'];
 const imageOf = (cell: Cell) => cell.image ?? TOOLCHAINS[cell.toolchain].image;
@@ -169,6 +189,13 @@ async function expectNothingRunning(dir: string): Promise<void> {
   expect(quiet, `processes still mention ${dir}: ${JSON.stringify(processesMentioning(dir))}`).toBeDefined();
 }
 
+/** NAME=VALUE words: `base`, each replaced by the word of `more` with its NAME, then the rest of `more`. */
+function withVars(base: string[], more: string[]): string[] {
+  const name = (w: string) => w.slice(0, w.indexOf('='));
+  const replaced = base.map((w) => more.find((m) => name(m) === name(w)) ?? w);
+  return [...replaced, ...more.filter((m) => !replaced.includes(m))];
+}
+
 /** What a cell builds: the same spec as another file's build of the same configuration shares it (shared-builds.ts). */
 function specOf(cell: Cell): BuildSpec {
   const tc = TOOLCHAINS[cell.toolchain];
@@ -176,7 +203,7 @@ function specOf(cell: Cell): BuildSpec {
     kernel: cell.kernel,
     image: imageOf(cell),
     engine: cell.engine,
-    vars: [...tc.vars, ...(cell.vars ?? [])],
+    vars: withVars(tc.vars, cell.vars ?? []),
     // tinyconfig + MODULES, with IKCONFIG as one in-tree module.
     configEdits: cell.modules ? ['-e', 'MODULES', '-m', 'IKCONFIG'] : undefined,
     goal: tc.goal,
@@ -217,6 +244,10 @@ async function buildCell(cell: Cell): Promise<string> {
   times.push(`-j2 ${tc.goal} ${(build.ms / 1000).toFixed(1)} s`);
   figures.push(`${cellName(cell)}: ${times.join(', ')}${builtElsewhere(shared)}`);
 
+  if (cell.source) {
+    const label = await execa(runtimeOf(kind), ['image', 'inspect', '--format', '{{index .Config.Labels "org.kernel.toolchain.source"}}', image]);
+    expect(String(label.stdout).trim(), `${image}'s org.kernel.toolchain.source label`).toBe(cell.source);
+  }
   const dotConfig = fs.readFileSync(path.join(out, '.config'), 'utf8');
   for (const line of [...tc.config, ...(cell.config ? [cell.config] : [])]) expect(dotConfig).toMatch(line);
   if (cell.modules) expect(dotConfig).toMatch(/^CONFIG_MODULES=y$/m);
