@@ -17,8 +17,8 @@
 # korg-kdocs (trixie's Sphinx 8.1, for htmldocs),
 # korg-gcc:kunit = korg-kunit (trixie GCC 14 + Python, for kunit.py on UML).
 # With `all`, also the kernel.org source's images matrix.test.ts builds
-# kernels through (step 4): kernelorg-clang:18 (rootful Podman) and
-# kernelorg-gcc:14-arm64 (rootful Podman and Docker), from a stand-in
+# kernels through (step 3): kernelorg-clang:18 and kernelorg-gcc:14-arm64
+# (rootful Podman and Docker, not the rootless user's store), from a stand-in
 # kernel.org mirror in $KBC_CACHE/korg-mirror that images.test.ts uses too.
 #
 # How:
@@ -28,7 +28,9 @@
 #  2. `make -C images SOURCE=debian IMAGES=...` in rootful Podman (FROM
 #     those bases, whose apt sources name the host's mirror): up to date
 #     images are not rebuilt (the family's stamps).
-#  3. Copied to the other stores with `podman save` + `docker load` /
+#  3. With `all`: scripts/make-korg-mirror.sh into $KBC_CACHE/korg-mirror,
+#     then `make -C images SOURCE=kernel.org PREFIX=kernelorg- KORG_MIRROR=...`.
+#  4. Copied to the other stores with `podman save` + `docker load` /
 #     `as-kbuilder.sh podman load` where the store's image ID differs: the
 #     image ID stays the same everywhere.  (Measured for the old korg-gcc:
 #     save+load into docker 8 s, `docker build` of it 29 s, so copying wins.)
@@ -83,7 +85,7 @@ done
 # 2. The images, with every tag the family gives them.
 family ${KBC_REBUILD:+-B} IMAGES="${images[*]}"
 names=$(family -s list-tags IMAGES="${images[*]}")
-# 4. The kernel.org source, without the internet: the mirror is made from
+# 3. The kernel.org source, without the internet: the mirror is made from
 #    the Debian GCC 14 (x86_64, aarch64) and Clang 18 images (the aarch64 one
 #    only in rootful Podman, it is no test's image), and made again only when
 #    the script or one of those images changed; then the family builds from it
@@ -153,7 +155,7 @@ in_store() {
 # (Docker prints sha256:HEX, Podman HEX.)
 image_id() { { in_store "$1" image inspect --format '{{.Id}}' "$2" 2>/dev/null || true; } | sed 's/^sha256://'; }
 
-# 3. Copy to the other stores what differs there.
+# 4. Copy to the other stores what differs there.
 tmpdir=$(mktemp -d)
 trap 'rm -rf "$tmpdir"' EXIT
 archive=
