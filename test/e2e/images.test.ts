@@ -212,9 +212,11 @@ describe('interactive goals in a family image', () => {
   });
 });
 
-// A tinyconfig kernel through each family image (gcc 12 and 14 x86_64, gcc 12
-// arm64 cross, clang 14 and 18 with LLVM=1, all built by images/ through
-// scripts/build-images.sh) is matrix.test.ts's job: its cells build them once.
+// A kernel through each test image of the family (Debian source: gcc 12 x86_64,
+// gcc 12 arm64 cross, clang 14 and 18 with LLVM=1; kernel.org source from the
+// set-up's mirror: kernelorg-clang:18, kernelorg-gcc:14-arm64; all built by
+// images/ through scripts/build-images.sh) is matrix.test.ts's job: its cells
+// build them once. The kernel.org x86_64 GCC's kernel is the on-demand test's.
 describe("the kernel.org source, from a local mirror made of Debian's GCC 14 and Clang 18 (scripts/make-korg-mirror.sh)", () => {
   const mirror = MIRROR;
   const KPREFIX = 'kbce2ek-';

@@ -98,10 +98,10 @@ interface Cell {
 
 // Rootful Podman 4 cells, rootless Podman 1, Docker 4: each kernel and each
 // toolchain on Podman and on Docker, and one whole cell as the rootless user
-// (shared-builds.ts's ROOTLESS_BUILD, which core.test.ts checks too). Each
-// toolchain has its Debian-source images in two cells and a kernel.org-source
-// image in the third (7.2's); x86_64 GCC from kernel.org builds its kernel in
-// images.test.ts's on-demand test.
+// (shared-builds.ts's ROOTLESS_BUILD, which core.test.ts checks too). Clang
+// and arm64 GCC have Debian-source images in two cells and a kernel.org-source
+// image in 7.2's; x86_64 GCC is Debian's GCC 12 in all three (kernel.org's
+// x86_64 GCC builds its kernel in images.test.ts's on-demand test).
 const CELLS: Cell[] = [
   { kernel: '6.1', toolchain: 'gcc', engine: 'podman', modules: true },
   // x86_64 (boot/x86_64.config sets 64BIT): boot.test.ts boots it.
