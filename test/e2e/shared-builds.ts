@@ -43,7 +43,7 @@ export interface BuildSpec {
   allconfig?: string;
   /** scripts/config arguments applied to the configuration (then `make olddefconfig`), e.g. ['-e', 'MODULES']. */
   configEdits?: string[];
-  /** The goal built with -j2 after configuring. */
+  /** The goal built with -j2 after configuring (a boot image, or a directory such as init/). */
   goal: string;
 }
 
@@ -69,8 +69,8 @@ function notRun(why: string): MakeResult {
 function keyOf(spec: BuildSpec): string {
   const extra = [...(spec.vars ?? []), '|', ...(spec.configEdits ?? []), '|', spec.allconfig ?? ''];
   const hash = crypto.createHash('sha1').update(JSON.stringify(extra)).digest('hex').slice(0, 10);
-  // No ':' (an image tag's) in a path: it cannot be mounted into a container.
-  return `linux-${spec.kernel}_${spec.image.replaceAll(':', '-')}_${spec.engine}_${spec.goal}_${hash}`;
+  // No ':' (an image tag's) in a path: it cannot be mounted into a container; no '/' (a directory goal's) either.
+  return `linux-${spec.kernel}_${spec.image.replaceAll(':', '-')}_${spec.engine}_${spec.goal.replaceAll('/', '')}_${hash}`;
 }
 
 async function build(spec: BuildSpec, out: string): Promise<Omit<SharedBuild, 'spec' | 'out' | 'builtBy'>> {
