@@ -20,19 +20,42 @@ if [ "${1:-}" = --unit ]; then
     shift
 fi
 
+# node_deps [build]: node_modules, and with `build` dist/ too (`npm ci` runs
+# the package's prepare script, the build, itself).
+node_deps() {
+    if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+        npm ci --no-audit --no-fund --loglevel=error
+    elif [ "${1:-}" = build ]; then
+        npm run --silent build
+    fi
+}
+
 if [ -z "$unit" ]; then
     step "host set-up"
     bash scripts/setup-engines.sh
+    # Before the kernel trees: it takes their lock (it shares trixie's private apt lists).
     bash scripts/setup-make44.sh
+    # The kernel trees (apt downloads, unpacking) and the node dependencies
+    # come in while the images build; their output is shown when they end.
+    logs=$(mktemp -d)
+    bash scripts/fetch-kernels.sh 6.1 6.12 7.2 >"$logs/kernels" 2>&1 &
+    kernels=$!
+    node_deps build >"$logs/node" 2>&1 &
+    node=$!
     bash scripts/build-images.sh all
-    bash scripts/fetch-kernels.sh 6.1 6.12 7.2
+    for job in kernels node; do
+        step "$job (beside the images)"
+        if wait "${!job}"; then cat "$logs/$job" >&2; else
+            cat "$logs/$job" >&2
+            echo "test.sh: the $job step failed (its output is above)" >&2
+            exit 1
+        fi
+    done
+    rm -rf "$logs"
+else
+    step "node dependencies"
+    node_deps
 fi
-
-if [ -n "$unit" ]; then step "node dependencies"; else step "node dependencies and build"; fi
-if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-    npm ci --no-audit --no-fund --loglevel=error
-fi
-[ -n "$unit" ] || npm run --silent build
 
 step "format and lint (biome)"
 npm run --silent lint
