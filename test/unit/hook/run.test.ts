@@ -317,7 +317,10 @@ describe('a push', () => {
         .trim();
     await until(() => building() !== '', 10_000);
     process.kill(worker, 'SIGKILL');
-    await until(() => building() === '' && !fs.existsSync(lock), 15_000);
+    // The lifeline TERMs the build's group and KILLs it after 100 polls of 0.1 s
+    // (10 s idle, longer on a loaded machine), then removes the lock: one CI
+    // run missed a 15 s wait here, so the wait is twice that.
+    await until(() => building() === '' && !fs.existsSync(lock), 30_000);
     const status = await cli(f, 'hook', 'status', f.bare);
     expect(status.stdout).toMatch(new RegExp(`^${sha.slice(0, 12)}\\s+failed\\s`, 'm'));
     expect(records(f)[sha].reason).toBe('the build was killed before it finished');
