@@ -16,8 +16,9 @@
 # korg-kselftest (bookworm GCC 12 + selftest/BPF packages, for kselftest),
 # korg-kdocs (trixie's Sphinx 8.1, for htmldocs),
 # korg-gcc:kunit = korg-kunit (trixie GCC 14 + Python, for kunit.py on UML).
-# With `all`, also the kernel.org source's images matrix.test.ts builds
-# kernels through (step 3): kernelorg-clang:18 and kernelorg-gcc:14-arm64
+# With `all`, also the kernel.org source's images the e2e tests build the
+# bootable linux 6.1 kernels through (step 3; boot.test.ts boots them):
+# kernelorg-clang:18 and kernelorg-gcc:14-arm64
 # (rootful Podman and Docker, not the rootless user's store), from a stand-in
 # kernel.org mirror in $KBC_CACHE/korg-mirror that images.test.ts uses too.
 #
@@ -55,7 +56,7 @@ TEST_IMAGES="gcc:12 gcc:12-arm64 clang:14 gcc:14 clang:18 qemu:x86 qemu:arm64 ks
 # With `all`, the other stores get only what the tests run there (copying is
 # the disk's work: all ten images into both stores took 154 s); rootful Podman
 # has every one.
-DOCKER_TEST_IMAGES="gcc:12 gcc:14 clang:14 gcc:12-arm64 kselftest"
+DOCKER_TEST_IMAGES="gcc:12 gcc:14 gcc:12-arm64 kselftest"
 ROOTLESS_TEST_IMAGES="gcc:12 kunit kdocs qemu:x86"
 
 [ "$#" -gt 0 ] || set -- all
@@ -194,7 +195,7 @@ pids=()
 for s in "${stores[@]}"; do
     [ "$s" != podman ] || continue
     stale=()
-    # The kernel.org images go to Docker too (a matrix cell builds there), not to the rootless user.
+    # The kernel.org images go to Docker too (the x86_64 boot kernel builds there), not to the rootless user.
     store_names=$rootless_names
     [ "$s" != docker ] || store_names="$docker_names $korg_names"
     for n in $store_names; do

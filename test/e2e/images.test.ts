@@ -281,7 +281,7 @@ describe("the kernel.org source, from a local mirror made of Debian's GCC 14 and
     });
   });
 
-  it("the same mirror over http on 127.0.0.1: the arm64 image, its compiler runs, labelled as the set-up's kernelorg-gcc:14-arm64 (matrix's 7.2 × arm64 kernel)", async () => {
+  it("the same mirror over http on 127.0.0.1: the arm64 image, its compiler runs, labelled as the set-up's kernelorg-gcc:14-arm64 (the arm64 kernel boot.test.ts boots)", async () => {
     server = execa('python3', ['-u', '-m', 'http.server', '--bind', '127.0.0.1', '0', '--directory', mirror], { reject: false, all: true, buffer: false });
     let port = '';
     server.all?.on('data', (d: Buffer) => (port ||= /port (\d+)/.exec(d.toString())?.[1] ?? ''));
@@ -303,7 +303,7 @@ describe("the kernel.org source, from a local mirror made of Debian's GCC 14 and
     );
     expect(cc.exitCode, cc.stderr).toBe(0);
     expect(cc.stdout).toMatch(/file format elf64-littleaarch64/);
-    // Its kernel: matrix.test.ts's linux 7.2 × arm64 cell, through the set-up's image from the same mirror.
+    // Its kernel: the linux 6.1 arm64 kernel boot.test.ts boots (shared-builds.ts's BOOT_BUILDS.arm64), through the set-up's image from the same mirror.
     const mine = await provenance(`${KPREFIX}gcc:arm64`);
     expect(mine).toEqual({
       'org.kernel.toolchain.source': 'kernel.org',
@@ -315,7 +315,7 @@ describe("the kernel.org source, from a local mirror made of Debian's GCC 14 and
   });
 
   // Debian's clang-18 reports 18.1.8, the family line's version: the tarball is named for what it holds.
-  it("the LLVM tarball from the directory mirror: the clang image, only the tarball's LLVM in it, labelled as the set-up's kernelorg-clang:18 (matrix's 7.2 × clang kernel)", async () => {
+  it("the LLVM tarball from the directory mirror: the clang image, only the tarball's LLVM in it, labelled as the set-up's kernelorg-clang:18 (the x86_64 kernel boot.test.ts boots)", async () => {
     const tarball = 'llvm/files/llvm-18.1.8-x86_64.tar.xz';
     figures.push(`${tarball}: ${fs.statSync(path.join(mirror, tarball)).size} bytes`);
     const r = await korg(KPREFIX, path.join(STATE, 'k-llvm'), [`KORG_MIRROR=${mirror}`, 'IMAGES=clang']);
@@ -345,7 +345,7 @@ describe("the kernel.org source, from a local mirror made of Debian's GCC 14 and
     );
     expect(inside.stdout.split('\n')).toEqual(['/opt/llvm-18.1.8-x86_64/bin/clang', '/opt/llvm-18.1.8-x86_64/bin/lld', '/opt/llvm-18.1.8-x86_64/lib/clang/18']);
     figures.push(`${KPREFIX}clang from the mirror (FETCH + base + image): ${(r.ms / 1000).toFixed(0)} s`);
-    // Its kernel (LLVM=1): matrix.test.ts's linux 7.2 × clang cell, through the set-up's image from the same mirror.
+    // Its kernel (LLVM=1): the linux 6.1 x86_64 kernel boot.test.ts boots (shared-builds.ts's BOOT_BUILDS.x86_64), through the set-up's image from the same mirror.
     const mine = await provenance(`${KPREFIX}clang`);
     expect(mine['org.kernel.toolchain.source']).toBe('kernel.org');
     expect(await provenance(`${SETUP_KORG_PREFIX}clang:18`)).toEqual(mine);

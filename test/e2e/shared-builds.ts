@@ -177,9 +177,12 @@ export function builtElsewhere(shared: SharedBuild): string {
  * korg-gcc:12 build for core.test.ts and jobserver.test.ts.
  */
 export const BOOT_BUILDS = {
-  x86_64: bootable('6.1', 'docker', 'korg-clang:14', ['LLVM=1'], 'x86_64'),
+  // The kernel.org source's compilers (scripts/build-images.sh's kernelorg-
+  // images, from its stand-in mirror) build two of them: kernels that boot.
+  x86_64: bootable('6.1', 'docker', 'kernelorg-clang:18', ['LLVM=1'], 'x86_64'),
   x86_64_72: bootable('7.2', 'docker', 'korg-gcc:12', [], 'x86_64', true),
-  arm64: bootable('6.1', 'podman', 'korg-gcc:12-arm64', ['ARCH=arm64', 'CROSS_COMPILE=aarch64-linux-gnu-'], 'arm64'),
+  // kernel.org's crosstool GCC calls itself aarch64-linux-gcc.
+  arm64: bootable('6.1', 'podman', 'kernelorg-gcc:14-arm64', ['ARCH=arm64', 'CROSS_COMPILE=aarch64-linux-'], 'arm64'),
 } as const;
 
 function bootable(kernel: string, engine: EngineKind, image: string, vars: string[], arch: 'x86_64' | 'arm64', modules = false): BuildSpec {
