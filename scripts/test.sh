@@ -2,7 +2,8 @@
 # README command two: set up everything the tests need on this machine (engines,
 # the rootless user, toolchain images, kernel trees, a make 4.4), then run every
 # test: unit tables, fake-engine fixtures, and real builds on real engines.
-# Idempotent; on a fresh machine the set-up takes about 10 minutes.
+# Idempotent; on a fresh machine the set-up takes about 11 minutes (656 s on
+# 2026-12-02: disk-bound image builds and copies).
 #
 # Usage: scripts/test.sh [vitest args...]     e.g. scripts/test.sh test/e2e/core.test.ts
 #        scripts/test.sh --unit [vitest args...]
