@@ -143,11 +143,11 @@ const CELLS: Cell[] = [
   { kernel: '6.12', toolchain: 'gcc', engine: 'rootless' },
   // tinyconfig is i386, and 6.12's i386 mm/maccess.c fails with Clang 14
   // ("invalid output size for constraint '=a'"), not with 18: trixie's Clang 18.
-  { kernel: '6.12', toolchain: 'clang', engine: 'podman', image: 'korg-clang:18', config: /^CONFIG_CLANG_VERSION=180108$/m, part: 'init/' },
+  { kernel: '6.12', toolchain: 'clang', engine: 'podman', config: /^CONFIG_CLANG_VERSION=180108$/m, part: 'init/' },
   { kernel: '6.12', toolchain: 'arm64', engine: 'docker', part: 'init/' },
   { kernel: '7.2', toolchain: 'gcc', engine: 'docker', modules: true, boot: true },
   // 7.2 wants LLVM >= 17.0.1 (scripts/min-tool-version.sh): Kconfig checks it when configuring.
-  { kernel: '7.2', toolchain: 'clang', engine: 'podman', image: 'korg-clang:18', config: /^CONFIG_CLANG_VERSION=180108$/m, part: 'init/' },
+  { kernel: '7.2', toolchain: 'clang', engine: 'podman', config: /^CONFIG_CLANG_VERSION=180108$/m, part: 'init/' },
   { kernel: '7.2', toolchain: 'arm64', engine: 'docker', part: 'init/' },
 ];
 const KERNELS: Kernel[] = ['6.1', '6.12', '7.2'];
