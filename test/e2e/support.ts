@@ -217,13 +217,21 @@ export interface Overlay {
   remove(): Promise<void>;
 }
 
-/** Mount an overlay of `lower` in a fresh temp dir: every write lands in `upper`, never in `lower`. */
-export async function mountOverlay(lower: string, prefix = 'kbc-overlay-'): Promise<Overlay> {
+/**
+ * Mount an overlay of `lower` in a fresh temp dir: every write lands in `upper`, never in `lower`.
+ * With `inPlace`, the overlay is mounted over `lower` itself, at the pristine
+ * path, until remove(): Kbuild's command lines name the source tree's absolute
+ * path, so a shared build's O= made from the pristine tree is up to date in
+ * it. Only for a file's own window: every engine and test sees the overlay
+ * there meanwhile (rootless Podman's namespace, started before, does not).
+ */
+export async function mountOverlay(lower: string, prefix = 'kbc-overlay-', { inPlace = false } = {}): Promise<Overlay> {
   const base = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-  const [upper, work, dir] = ['upper', 'work', 'tree'].map((d) => path.join(base, d));
+  const [upper, work] = ['upper', 'work'].map((d) => path.join(base, d));
+  const dir = inPlace ? lower : path.join(base, 'tree');
   const mount = async () => {
     for (const d of [upper, work, dir]) fs.mkdirSync(d, { recursive: true });
-    fs.chmodSync(dir, 0o755);
+    if (!inPlace) fs.chmodSync(dir, 0o755);
     await execa('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${lower},upperdir=${upper},workdir=${work}`, dir]);
   };
   const unmount = async () => {
