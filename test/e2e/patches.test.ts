@@ -1,8 +1,17 @@
 // The RFC series in patches/, for real: `git am` onto a git repository of
-// Debian's linux-source-7.2 tree (an overlay, so the pristine tree is never
-// written), checkpatch, native builds before and after it, and
-// `make CONTAINER=korg-gcc:12 bzImage modules` through it with no -f, on rootful
-// Podman. Then whether it also applies to 6.12, reported.
+// Debian's linux-source-7.2 tree (an overlay over the tree's own path for this
+// file's run, so the pristine tree is never written), checkpatch, native
+// builds before and after it, and `make CONTAINER=korg-gcc:12 bzImage modules`
+// through it with no -f, on rootful Podman. Then whether it also applies to
+// 6.12, reported.
+//
+// The native build is the shared 7.2 build (boot.test.ts boots it) under an
+// overlay of its own O= path, so it is untouched when the file ends. Kbuild's
+// command lines name the tree's path and O='s (objtool's build: a copy
+// elsewhere rebuilds everything), the same here, and korg-gcc:12 is the
+// host's GCC: the native make rebuilds only what the module option, the git
+// tree's version suffix and the fixed build date change, instead of a whole
+// kernel (about 250 s of a 2-core run).
 //
 // The repository holds only the files the series touches (a real git am on
 // the real files): `git add` of the whole 1.5 GB tree takes 80 s here.
@@ -10,6 +19,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BOOT_BUILDS, sharedBuild } from './shared-builds.js';
 import { REPO, banner, containersMounting, kernelTree, mountOverlay, runMake, scratchDir, systemPathWithout, type Overlay } from './support.js';
 
 const PATCH_DIR = path.join(REPO, 'patches');
@@ -40,7 +50,7 @@ async function gitBase(dir: string, files: string[]): Promise<void> {
   await git(dir, ['commit', '-q', '-m', 'base']);
 }
 
-// A module, so that `modules` builds something: DUMMY_IRQ is one of the few tristates tinyconfig offers.
+// A module, so that `modules` builds something: DUMMY_IRQ, a tristate that depends on nothing.
 const MODULE_CONFIG = ['-e', 'MODULES', '-m', 'DUMMY_IRQ'];
 
 // The build number and date go into every link: fixed, so that make -n says the same twice.
@@ -65,15 +75,24 @@ async function timed<T>(name: string, fn: () => Promise<T>): Promise<T> {
 
 describe('patches/ on linux 7.2', () => {
   let overlay: Overlay;
+  /** Over the shared build's O=: the native build, then the container's. */
+  let outOverlay: Overlay;
+  /** Over outOverlay for the make -n checks, which relink vmlinux: dropped after them. */
+  let dryOverlay: Overlay | undefined;
   let tree: string;
   const scratch: string[] = [];
-  const dirs = { native: '', config0: '', config1: '', out: '', profile: '', bin: '' };
+  const dirs = { native: '', config0: '', config1: '', profile: '', bin: '' };
   const before = { config: '', dryRun: '', bzImage: 0 };
 
   beforeAll(async () => {
-    overlay = await mountOverlay(kernelTree('7.2'), 'kbc-patches-');
+    const shared = await sharedBuild(BOOT_BUILDS.x86_64_72);
+    expect(shared.build.exitCode, `the shared 7.2 build: ${shared.build.stderr.slice(-2000)}`).toBe(0);
+    outOverlay = await mountOverlay(shared.out, 'kbc-patches-out-', { inPlace: true });
+    dirs.native = outOverlay.dir;
+    overlay = await mountOverlay(kernelTree('7.2'), 'kbc-patches-', { inPlace: true });
     tree = overlay.dir;
-    for (const name of Object.keys(dirs) as (keyof typeof dirs)[]) scratch.push((dirs[name] = scratchDir('podman', `kbc-patches-${name}-`)));
+    for (const name of Object.keys(dirs) as (keyof typeof dirs)[])
+      if (name !== 'native') scratch.push((dirs[name] = scratchDir('podman', `kbc-patches-${name}-`)));
     await timed('git base', () => gitBase(tree, touchedFiles()));
 
     // The tree before the series: a tinyconfig, built, and what make -n says is left to do.
@@ -81,9 +100,8 @@ describe('patches/ on linux 7.2', () => {
       expect((await nativeMake(tree, [`O=${dirs.config0}`, 'tinyconfig'])).exitCode).toBe(0);
       before.config = fs.readFileSync(path.join(dirs.config0, '.config'), 'utf8');
     });
-    await timed('unpatched native bzImage', async () => {
-      expect((await nativeMake(tree, [`O=${dirs.native}`, 'tinyconfig'])).exitCode).toBe(0);
-      // The configuration the container build below asks for: its O= starts as a copy of this one.
+    await timed('unpatched native bzImage (on the shared build)', async () => {
+      // The configuration the container build below asks for: it builds in this O=.
       await execa(path.join(tree, 'scripts/config'), ['--file', path.join(dirs.native, '.config'), ...MODULE_CONFIG]);
       expect((await nativeMake(tree, [`O=${dirs.native}`, 'olddefconfig'])).exitCode).toBe(0);
       const built = await nativeMake(tree, [`O=${dirs.native}`, '-j2', 'bzImage']);
@@ -103,6 +121,9 @@ describe('patches/ on linux 7.2', () => {
         .map(([k, ms]) => `${k} ${(ms / 1000).toFixed(1)}`)
         .join(', ')}`,
     );
+    // The top overlay first: each is mounted over the one below at the same path.
+    await dryOverlay?.remove();
+    await outOverlay?.remove();
     await overlay?.remove();
     for (const dir of scratch) fs.rmSync(dir, { recursive: true, force: true });
   });
@@ -140,8 +161,9 @@ describe('patches/ on linux 7.2', () => {
     expect(rebuild.exitCode, rebuild.stderr).toBe(0);
     expect(rebuild.stdout.split('\n').filter((l) => /^ {2}(CC|AS|LD|AR|HOSTCC|OBJCOPY|BUILD)\b/.test(l))).toEqual([]);
     expect(fs.statSync(path.join(dirs.native, 'arch/x86/boot/bzImage')).mtimeMs).toBe(before.bzImage);
-    // Up to date as it is now (make -n below relinks vmlinux): the container build's O= starts as this copy.
-    await execa('cp', ['-a', '--reflink=auto', `${dirs.native}/.`, dirs.out]);
+    // Up to date as it is now: make -n below relinks vmlinux, in an overlay
+    // dropped after it, so the container build finds O= as it is now.
+    dryOverlay = await mountOverlay(dirs.native, 'kbc-patches-dry-', { inPlace: true });
 
     await timed('patched tinyconfig and make -n', async () => {
       expect((await nativeMake(tree, [`O=${dirs.config1}`, 'tinyconfig'])).exitCode).toBe(0);
@@ -156,21 +178,24 @@ describe('patches/ on linux 7.2', () => {
         expect(dry.stdout + dry.stderr).toBe(before.dryRun);
       }
     });
+    await dryOverlay.remove();
+    dryOverlay = undefined;
   });
 
-  // O= starts as a copy of the patched native build (same configuration,
-  // bzImage built, modules not; copied above while up to date): korg-gcc:12 is
-  // the host's Debian GCC 12.2.0-14+deb12u1 at the same paths, so the
-  // container finds the native objects up to date (Kbuild compares every
-  // command line) and compiles only the module.
+  // O= is the patched native build's (same configuration, bzImage built, the
+  // new module not; as it was before make -n's relinks):
+  // korg-gcc:12 is the host's Debian GCC 12.2.0-14+deb12u1 at the same paths,
+  // so the container finds the native objects up to date (Kbuild compares
+  // every command line) and compiles only the modules (the new one, and
+  // IKCONFIG's, which embeds the changed .config).
   it('make CONTAINER=korg-gcc:12 bzImage modules works with no -f, with O= and KBUILD_OUTPUT, and from the output directory; a native O= is up to date in it', async () => {
-    const out = dirs.out;
-    expect(fs.existsSync(path.join(out, 'arch/x86/boot/bzImage')), 'the native build copied').toBe(true);
-    const config = await timed('container tinyconfig', () => runMake('podman', tree, ['CONTAINER=korg-gcc:12', `O=${out}`, 'tinyconfig'], { fragment: false }));
+    const out = dirs.native;
+    expect(fs.statSync(path.join(out, 'arch/x86/boot/bzImage')).mtimeMs, 'the native bzImage, as built').toBe(before.bzImage);
+    const config = await timed('container olddefconfig', () =>
+      runMake('podman', tree, ['CONTAINER=korg-gcc:12', `O=${out}`, 'olddefconfig'], { fragment: false }),
+    );
     expect(config.exitCode, config.stderr).toBe(0);
     expect(config.stderr.split('\n')).toContain(banner('podman', 'korg-gcc:12'));
-
-    await execa(path.join(tree, 'scripts/config'), ['--file', path.join(out, '.config'), ...MODULE_CONFIG]);
     const build = await timed('container bzImage modules', () =>
       runMake('podman', tree, ['CONTAINER=korg-gcc:12', '-j2', 'olddefconfig', 'bzImage', 'modules'], {
         fragment: false,
@@ -187,7 +212,7 @@ describe('patches/ on linux 7.2', () => {
     const compiled = build.stdout.split('\n').filter((l) => /^ {2}(CC|AS|HOSTCC)\b/.test(l));
     console.log(`container bzImage modules on the native O=: ${compiled.join('; ')}`);
     expect(compiled.length).toBeGreaterThan(0);
-    expect(compiled.filter((l) => !/^ {2}CC \[M\] +(drivers\/misc\/dummy-irq(\.mod)?|\.module-common)\.o$/.test(l))).toEqual([]);
+    expect(compiled.filter((l) => !/^ {2}CC \[M\] +(drivers\/misc\/dummy-irq(\.mod)?|kernel\/configs(\.mod)?|\.module-common)\.o$/.test(l))).toEqual([]);
 
     const release = await runMake('podman', out, ['CONTAINER=korg-gcc:12', 'kernelrelease'], { fragment: false });
     expect(release.exitCode, release.stderr).toBe(0);
