@@ -41,6 +41,14 @@ export interface BuildSpec {
    * boots, so matrix.test.ts's cell and the boot share one build).
    */
   allconfig?: string;
+  /**
+   * `allnoconfig` instead of `tinyconfig` (no fragment): for a build of one
+   * directory, whose configuration only has to compile. tinyconfig is
+   * allnoconfig plus a fragment merge and an olddefconfig, each pass probing
+   * the compiler again: for linux 7.2 with Clang 18 in a container, 143 s
+   * against 43 s for allnoconfig (6.1 with GCC 12: 28 s against 16 s).
+   */
+  allnoconfig?: boolean;
   /** scripts/config arguments applied to the configuration (then `make olddefconfig`), e.g. ['-e', 'MODULES']. */
   configEdits?: string[];
   /** The goal built with -j2 after configuring (a boot image, or a directory such as init/). */
@@ -51,7 +59,7 @@ export interface SharedBuild {
   spec: BuildSpec;
   /** The O= dir, owned by the engine kind's user. */
   out: string;
-  /** `make tinyconfig`, or `make KCONFIG_ALLCONFIG=... allnoconfig`. */
+  /** `make tinyconfig`, `make allnoconfig`, or `make KCONFIG_ALLCONFIG=... allnoconfig`. */
   configure: MakeResult;
   olddefconfig?: MakeResult;
   build: MakeResult;
@@ -67,7 +75,7 @@ function notRun(why: string): MakeResult {
 }
 
 function keyOf(spec: BuildSpec): string {
-  const extra = [...(spec.vars ?? []), '|', ...(spec.configEdits ?? []), '|', spec.allconfig ?? ''];
+  const extra = [...(spec.vars ?? []), '|', ...(spec.configEdits ?? []), '|', spec.allconfig ?? '', ...(spec.allnoconfig ? ['|allnoconfig'] : [])];
   const hash = crypto.createHash('sha1').update(JSON.stringify(extra)).digest('hex').slice(0, 10);
   // No ':' (an image tag's) in a path: it cannot be mounted into a container; no '/' (a directory goal's) either.
   return `linux-${spec.kernel}_${spec.image.replaceAll(':', '-')}_${spec.engine}_${spec.goal.replaceAll('/', '')}_${hash}`;
@@ -76,7 +84,8 @@ function keyOf(spec: BuildSpec): string {
 async function build(spec: BuildSpec, out: string): Promise<Omit<SharedBuild, 'spec' | 'out' | 'builtBy'>> {
   const tree = kernelTree(spec.kernel);
   const args = (more: string[]) => [`CONTAINER=${spec.image}`, `O=${out}`, ...(spec.vars ?? []), ...more];
-  const configure = await runMake(spec.engine, tree, args(spec.allconfig ? [`KCONFIG_ALLCONFIG=${spec.allconfig}`, 'allnoconfig'] : ['tinyconfig']));
+  const configGoal = spec.allconfig ? [`KCONFIG_ALLCONFIG=${spec.allconfig}`, 'allnoconfig'] : [spec.allnoconfig ? 'allnoconfig' : 'tinyconfig'];
+  const configure = await runMake(spec.engine, tree, args(configGoal));
   if (configure.exitCode !== 0) return { configure, build: notRun('configuring failed'), compilerSamples: [] };
   let olddefconfig: MakeResult | undefined;
   if (spec.configEdits) {
