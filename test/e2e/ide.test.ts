@@ -131,7 +131,9 @@ beforeAll(async () => {
   // O= is a copy of the shared linux 6.1 tinyconfig build (core, jobserver
   // and matrix check it), made from the pristine tree at its own path: the
   // overlay sits on that path, so Kbuild finds every object up to date and
-  // compile_commands.json compiles nothing again (130 s of a 2-core run).
+  // compile_commands.json compiles nothing again (at most IKCONFIG's module,
+  // where matrix.test.ts's `modules` did not run first), where it built
+  // vmlinux.a (about 130 s of a 2-core run).
   const shared = await sharedBuild(tinyBzImage61('podman'));
   expect(shared.build.exitCode, `the shared build: ${shared.build.stderr.slice(-2000)}`).toBe(0);
   out = await sharedCopy(shared, 'kbc-ide-out-');
