@@ -11,7 +11,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRegistry, type Registry } from './registry.js';
-import { kernelTree, removeScratch, REPO, runMake, scratchDir, waitFor } from './support.js';
+import { QUICK_CONFIG, kernelTree, removeScratch, REPO, runMake, scratchDir, waitFor } from './support.js';
 
 // One small image of the family keeps the builds short, under a prefix of the
 // test's own (the other tests' korg- images stay as they are); its base is the
@@ -149,7 +149,7 @@ describe('git push rebuilds the images and pushes them to the registry', () => {
     await execa('/usr/bin/docker', ['rmi', ref], { reject: false });
     const out = scratchDir('docker');
     try {
-      const r = await runMake('docker', kernelTree('6.1'), [`CONTAINER=${ref}`, `O=${out}`, 'allnoconfig']);
+      const r = await runMake('docker', kernelTree('6.1'), [`CONTAINER=${ref}`, `O=${out}`, QUICK_CONFIG]);
       expect(r.exitCode, r.stderr).toBe(0);
       expect(r.stderr).toMatch(new RegExp(`^\\s+PULL\\s+${ref.replaceAll('.', '\\.')}$`, 'm'));
       expect(fs.existsSync(path.join(out, '.config'))).toBe(true);

@@ -22,6 +22,7 @@ import {
   waitFor,
   type EngineKind,
   type MakeHandle,
+  QUICK_CONFIG,
 } from './support.js';
 import { BOOT_BUILDS, builtElsewhere, sharedBuild, tinyBzImage61 } from './shared-builds.js';
 
@@ -257,10 +258,8 @@ async function sampleWhile(handle: MakeHandle, dirs: string[], windowMs?: number
   return { result, interrupted, sampled: summarise(samples, Date.now() - start) };
 }
 
-// allnoconfig, not tinyconfig, for the builds only sampled for a while: a
-// third less time (tinyconfig merges a fragment and configures again).
 async function configure(kind: EngineKind, tree: string, dir: string, image = 'korg-gcc:12'): Promise<void> {
-  const r = await runMake(kind, tree, [`CONTAINER=${image}`, `O=${dir}`, 'allnoconfig']);
+  const r = await runMake(kind, tree, [`CONTAINER=${image}`, `O=${dir}`, QUICK_CONFIG]);
   expect(r.exitCode, r.stderr).toBe(0);
 }
 

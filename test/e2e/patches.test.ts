@@ -81,18 +81,19 @@ describe('patches/ on linux 7.2', () => {
   let dryOverlay: Overlay | undefined;
   let tree: string;
   const scratch: string[] = [];
-  const dirs = { native: '', config0: '', config1: '', profile: '', bin: '' };
+  /** The native build's O= (then the container build's): the shared build's, under outOverlay. */
+  let native: string;
+  const dirs = { config0: '', config1: '', profile: '', bin: '' };
   const before = { config: '', dryRun: '', bzImage: 0 };
 
   beforeAll(async () => {
     const shared = await sharedBuild(BOOT_BUILDS.x86_64_72);
     expect(shared.build.exitCode, `the shared 7.2 build: ${shared.build.stderr.slice(-2000)}`).toBe(0);
     outOverlay = await mountOverlay(shared.out, 'kbc-patches-out-', { inPlace: true });
-    dirs.native = outOverlay.dir;
+    native = outOverlay.dir;
     overlay = await mountOverlay(kernelTree('7.2'), 'kbc-patches-', { inPlace: true });
     tree = overlay.dir;
-    for (const name of Object.keys(dirs) as (keyof typeof dirs)[])
-      if (name !== 'native') scratch.push((dirs[name] = scratchDir('podman', `kbc-patches-${name}-`)));
+    for (const name of Object.keys(dirs) as (keyof typeof dirs)[]) scratch.push((dirs[name] = scratchDir('podman', `kbc-patches-${name}-`)));
     await timed('git base', () => gitBase(tree, touchedFiles()));
 
     // The tree before the series: a tinyconfig, built, and what make -n says is left to do.
@@ -102,16 +103,16 @@ describe('patches/ on linux 7.2', () => {
     });
     await timed('unpatched native bzImage (on the shared build)', async () => {
       // The configuration the container build below asks for: it builds in this O=.
-      await execa(path.join(tree, 'scripts/config'), ['--file', path.join(dirs.native, '.config'), ...MODULE_CONFIG]);
-      expect((await nativeMake(tree, [`O=${dirs.native}`, 'olddefconfig'])).exitCode).toBe(0);
-      const built = await nativeMake(tree, [`O=${dirs.native}`, '-j2', 'bzImage']);
+      await execa(path.join(tree, 'scripts/config'), ['--file', path.join(native, '.config'), ...MODULE_CONFIG]);
+      expect((await nativeMake(tree, [`O=${native}`, 'olddefconfig'])).exitCode).toBe(0);
+      const built = await nativeMake(tree, [`O=${native}`, '-j2', 'bzImage']);
       expect(built.exitCode, built.stderr).toBe(0);
-      const dry = await nativeMake(tree, [`O=${dirs.native}`, '-n', 'bzImage']);
+      const dry = await nativeMake(tree, [`O=${native}`, '-n', 'bzImage']);
       expect(dry.exitCode, dry.stderr).toBe(0);
       before.dryRun = dry.stdout + dry.stderr;
       // make -n still runs '+' recipes, and the vmlinux link is one: build again so that all is up to date.
-      expect((await nativeMake(tree, [`O=${dirs.native}`, '-j2', 'bzImage'])).exitCode).toBe(0);
-      before.bzImage = fs.statSync(path.join(dirs.native, 'arch/x86/boot/bzImage')).mtimeMs;
+      expect((await nativeMake(tree, [`O=${native}`, '-j2', 'bzImage'])).exitCode).toBe(0);
+      before.bzImage = fs.statSync(path.join(native, 'arch/x86/boot/bzImage')).mtimeMs;
     });
   });
 
@@ -157,13 +158,13 @@ describe('patches/ on linux 7.2', () => {
 
   it('with CONTAINER unset, empty or only in the environment, the build is the same as before the series', async () => {
     // Kbuild rebuilds any target whose command line changed: nothing is rebuilt.
-    const rebuild = await timed('patched native no-op rebuild', () => nativeMake(tree, [`O=${dirs.native}`, '-j2', 'bzImage']));
+    const rebuild = await timed('patched native no-op rebuild', () => nativeMake(tree, [`O=${native}`, '-j2', 'bzImage']));
     expect(rebuild.exitCode, rebuild.stderr).toBe(0);
     expect(rebuild.stdout.split('\n').filter((l) => /^ {2}(CC|AS|LD|AR|HOSTCC|OBJCOPY|BUILD)\b/.test(l))).toEqual([]);
-    expect(fs.statSync(path.join(dirs.native, 'arch/x86/boot/bzImage')).mtimeMs).toBe(before.bzImage);
+    expect(fs.statSync(path.join(native, 'arch/x86/boot/bzImage')).mtimeMs).toBe(before.bzImage);
     // Up to date as it is now: make -n below relinks vmlinux, in an overlay
     // dropped after it, so the container build finds O= as it is now.
-    dryOverlay = await mountOverlay(dirs.native, 'kbc-patches-dry-', { inPlace: true });
+    dryOverlay = await mountOverlay(native, 'kbc-patches-dry-', { inPlace: true });
 
     await timed('patched tinyconfig and make -n', async () => {
       expect((await nativeMake(tree, [`O=${dirs.config1}`, 'tinyconfig'])).exitCode).toBe(0);
@@ -173,7 +174,7 @@ describe('patches/ on linux 7.2', () => {
         [['CONTAINER='], {}],
         [[], { CONTAINER: 'korg-gcc:12' }],
       ] as const) {
-        const dry = await nativeMake(tree, [`O=${dirs.native}`, '-n', ...args, 'bzImage'], env);
+        const dry = await nativeMake(tree, [`O=${native}`, '-n', ...args, 'bzImage'], env);
         expect(dry.exitCode, dry.stderr).toBe(0);
         expect(dry.stdout + dry.stderr).toBe(before.dryRun);
       }
@@ -189,7 +190,7 @@ describe('patches/ on linux 7.2', () => {
   // every command line) and compiles only the modules (the new one, and
   // IKCONFIG's, which embeds the changed .config).
   it('make CONTAINER=korg-gcc:12 bzImage modules works with no -f, with O= and KBUILD_OUTPUT, and from the output directory; a native O= is up to date in it', async () => {
-    const out = dirs.native;
+    const out = native;
     expect(fs.statSync(path.join(out, 'arch/x86/boot/bzImage')).mtimeMs, 'the native bzImage, as built').toBe(before.bzImage);
     const config = await timed('container olddefconfig', () =>
       runMake('podman', tree, ['CONTAINER=korg-gcc:12', `O=${out}`, 'olddefconfig'], { fragment: false }),

@@ -30,6 +30,7 @@ import {
   type EngineKind,
   type HostProcess,
   type MakeHandle,
+  QUICK_CONFIG,
 } from './support.js';
 
 // A test that timed out or failed half-way must not leave its build running.
@@ -208,20 +209,19 @@ beforeAll(async () => {
     const argv = asUser(kind, [runtimeOf(kind), 'info', '--format', format]);
     storageDriver.set(kind, String((await execa(argv[0], argv.slice(1), { reject: false })).stdout).trim());
   }
-  // Configure one output directory per engine; the interrupted builds share
-  // it. allnoconfig: the quickest configuration (tinyconfig configures twice).
+  // Configure one output directory per engine; the interrupted builds share it.
   for (const kind of ENGINE_KINDS) {
     const dir = scratchDir(kind, 'kbc-signals-');
     scratch.push(dir);
     outDirs.set(kind, dir);
-    const r = await runMake(kind, TREE, [`CONTAINER=${IMAGE}`, `O=${dir}`, 'allnoconfig']);
+    const r = await runMake(kind, TREE, [`CONTAINER=${IMAGE}`, `O=${dir}`, QUICK_CONFIG]);
     expect(r.exitCode, r.stderr).toBe(0);
   }
 }, 300_000);
 
 afterAll(async () => {
   const lines = [
-    `time to quiescence in s, linux 6.1 allnoconfig bzImage -j2, image ${IMAGE}: all gone (no container in ENGINE ps -a, no process)`,
+    `time to quiescence in s, linux 6.1 ${QUICK_CONFIG} bzImage -j2, image ${IMAGE}: all gone (no container in ENGINE ps -a, no process)`,
     '[in brackets: when /proc first showed no process of the build; the difference is mostly the ENGINE ps -a that checks the container]',
   ];
   lines.push(['scenario'.padEnd(28), ...ENGINE_KINDS.map((k) => k.padStart(14))].join(' '));
@@ -292,7 +292,7 @@ describe('two builds at once (rootful podman)', () => {
     // B: a fresh directory, stopped as soon as it compiles (a host tool counts).
     const dirB = scratchDir('podman', 'kbc-signals-b-');
     scratch.push(dirB);
-    const config = await runMake('podman', TREE, [`CONTAINER=${IMAGE}`, `O=${dirB}`, 'allnoconfig']);
+    const config = await runMake('podman', TREE, [`CONTAINER=${IMAGE}`, `O=${dirB}`, QUICK_CONFIG]);
     expect(config.exitCode, config.stderr).toBe(0);
     const b = await startBuild('podman', dirB, ['bzImage'], /^ {2}(?:HOST)?CC\s/m);
 

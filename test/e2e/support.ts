@@ -17,6 +17,16 @@ export const ENGINE_KINDS: EngineKind[] = ['podman', 'rootless', 'docker'];
 /** The label on every container the runner starts; its value is the run id. */
 export const RUN_LABEL = 'io.kbuild-container.run';
 
+/**
+ * The configuration goal where the configuration is incidental (a build only
+ * sampled or interrupted, a directory that only has to compile, a tree only
+ * configured): tinyconfig is allnoconfig plus a fragment merge and an
+ * olddefconfig, each pass probing the compiler again. In a container under a
+ * build's load: linux 7.2 with Clang 18, 143 s against 43 s; 6.1 with GCC 12,
+ * 28 s against 16 s.
+ */
+export const QUICK_CONFIG = 'allnoconfig';
+
 /** The runner's one stderr line naming engine and image ("  PODMAN  korg-gcc:12"), which -s silences. */
 export function banner(kind: EngineKind, image: string): string {
   return `  ${runtimeOf(kind).toUpperCase().padEnd(7)} ${image}`;
