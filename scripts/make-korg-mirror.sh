@@ -3,26 +3,35 @@
 # kernel.org source without the internet: the crosstool GCC "nolibc" tarballs
 # and the LLVM tarball (each directory with a sha256sums.asc) with kernel.org's
 # exact names and layout,
-#   crosstool/files/bin/x86_64/14.2.0/x86_64-gcc-14.2.0-nolibc-TARGET-linux.tar.xz
-#   -> gcc-14.2.0-nolibc/TARGET-linux/bin/TARGET-linux-gcc
+#   crosstool/files/bin/x86_64/VERSION/x86_64-gcc-VERSION-nolibc-TARGET-linux.tar.xz
+#   -> gcc-VERSION-nolibc/TARGET-linux/bin/TARGET-linux-gcc
 #   llvm/files/llvm-18.1.8-x86_64.tar.xz
 #   -> llvm-18.1.8-x86_64/bin/clang, ld.lld, llvm-ar, llvm-nm, llvm-objcopy, ...
-# made from the Debian GCC 14 and Clang 18 of the family's Debian-source
-# images: the real programs and the libraries they need beyond libc (RUNPATH
+# made from the Debian GCC (VERSION: what the image's cross or native gcc
+# reports, 12.2.0 from bookworm, 14.2.0 from trixie) and Clang 18 of the
+# family's Debian-source images: the real programs and the libraries they need beyond libc (RUNPATH
 # set $ORIGIN-relative with patchelf), moved under a new prefix, as a
 # relocatable toolchain is.  The sha256sums.asc is not signed (its checksum
 # lines are what the family checks).
 #
 # Usage: scripts/make-korg-mirror.sh DIR IMAGE:TARGET...   TARGET: a GCC
 #        target (x86_64, aarch64) or llvm, e.g.
-#        scripts/make-korg-mirror.sh /tmp/mirror korg-gcc:14:x86_64 korg-gcc:14-arm64:aarch64 korg-clang:18:llvm
+#        scripts/make-korg-mirror.sh /tmp/mirror korg-gcc:12:x86_64 korg-gcc:12-arm64:aarch64 korg-clang:18:llvm
 # Needs podman and patchelf on the host (mounted into the container).
 set -euo pipefail
 [ "$#" -ge 2 ] || { echo "usage: $0 DIR IMAGE:TARGET..." >&2; exit 2; }
 out=$(mkdir -p "$1" && cd "$1" && pwd); shift
 patchelf=$(command -v patchelf) || { echo "$0: patchelf missing (apt-get install patchelf)" >&2; exit 1; }
-gcc_version=14.2.0 llvm_version=18.1.8
-gcc_dir=crosstool/files/bin/x86_64/$gcc_version llvm_dir=llvm/files
+llvm_version=18.1.8 llvm_dir=llvm/files
+
+# The GCC version of IMAGE for TARGET (x86_64, aarch64): its one
+# TARGET-linux-gnu-gcc-MAJOR's full version, e.g. 12.2.0.
+gcc_version() {
+    podman run --rm --network=none -e D="$2-linux-gnu" "$1" sh -euc '
+        set -- /usr/bin/"$D"-gcc-[0-9]*
+        [ "$#" = 1 ] && [ -x "$1" ] || { echo "make-korg-mirror.sh: not one $D-gcc-MAJOR in the image: $*" >&2; exit 1; }
+        "$1" -dumpfullversion'
+}
 
 # Run in the image, one tarball per run: T (GCC target or llvm), GV, LV.
 read -r -d '' job <<'EOF' || :
@@ -83,11 +92,16 @@ EOF
 
 dirs=()
 for spec in "$@"; do
-    image=${spec%:*} target=${spec##*:}
-    dir=$gcc_dir; [ "$target" = llvm ] && dir=$llvm_dir
+    image=${spec%:*} target=${spec##*:} gv=
+    if [ "$target" = llvm ]; then
+        dir=$llvm_dir
+    else
+        gv=$(gcc_version "$image" "$target")
+        dir=crosstool/files/bin/x86_64/$gv
+    fi
     mkdir -p "$out/$dir"
     podman run --rm --network=none -v "$out:/out" -v "$patchelf:/usr/local/bin/patchelf:ro" \
-        -e T="$target" -e GV="$gcc_version" -e LV="$llvm_version" -e DIR="$dir" "$image" sh -euc "$job"
+        -e T="$target" -e GV="$gv" -e LV="$llvm_version" -e DIR="$dir" "$image" sh -euc "$job"
     dirs+=("$dir")
 done
 # kernel.org's sha256sums.asc: an OpenPGP clear-signed list of "SHA256  FILE".

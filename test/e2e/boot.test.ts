@@ -194,7 +194,7 @@ describe('x86_64, linux 7.2 built on docker (with modules), booted on rootful po
   });
 });
 
-describe("arm64 (cross-built by kernel.org's GCC 14, kernelorg-gcc:14-arm64), linux 6.1, rootful podman", () => {
+describe("arm64 (cross-built by kernel.org's GCC 12, kernelorg-gcc:12-arm64), linux 6.1, rootful podman", () => {
   it('the minimal configuration boots under qemu-system-aarch64 virt: PASS', async () => {
     const { out } = await bootable('6.1 arm64', BOOT_BUILDS.arm64);
     const r = await runMake('podman', kernelTree('6.1'), [...BOOT_BUILDS.arm64.vars!, `O=${out}`, `CONTAINER=${QEMU_ARM64}`, 'boot']);

@@ -5,7 +5,8 @@
 // kernel.org source from a local mirror, and the on-demand path of
 // `make CONTAINER=...` (two makes build once, CONTAINER_BUILD=never, Ctrl-C).
 // Base: PREFIX debian-base:SUITE, tagged from the set-up's korg-debian-base
-// (scripts/build-images.sh) or, without it, KBC_TEST_BASE (+ DEBIAN_MIRROR).
+// (scripts/build-images.sh) or, without it, KBC_TEST_BASE_TRIXIE and
+// KBC_TEST_BASE_BOOKWORM (+ DEBIAN_MIRROR).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -25,12 +26,14 @@ const ENV = {
 const figures: string[] = [];
 /**
  * The stand-in kernel.org mirror the set-up makes (scripts/build-images.sh,
- * scripts/make-korg-mirror.sh: Debian's GCC 14 and Clang 18 as kernel.org's
+ * scripts/make-korg-mirror.sh: Debian's GCC 12 and Clang 18 as kernel.org's
  * tarballs), for the kernel.org tests and the on-demand ones after them.
  */
 const MIRROR = process.env.KBC_KORG_MIRROR ?? '/var/cache/kbuild-container/korg-mirror';
 /** The set-up's images from that mirror (PREFIX kernelorg-): matrix.test.ts builds a 7.2 kernel through each. */
 const SETUP_KORG_PREFIX = 'kernelorg-';
+/** The Debian suites of the bases (PREFIX debian-base:SUITE): trixie's lines, and bookworm's GCC 12 (the mirror's GCC). */
+const SUITES = ['trixie', 'bookworm'];
 
 async function podman(...args: string[]) {
   return execa('podman', args, { reject: false });
@@ -65,17 +68,19 @@ async function removeFamilyImages(): Promise<void> {
 
 beforeAll(async () => {
   await removeFamilyImages();
-  const base = `${PREFIX}debian-base:trixie`;
-  const from = (await podman('image', 'exists', 'korg-debian-base:trixie')).exitCode === 0 ? 'korg-debian-base:trixie' : process.env.KBC_TEST_BASE;
-  if (!from) throw new Error('no korg-debian-base:trixie (run scripts/build-images.sh) and no KBC_TEST_BASE');
-  await execa('podman', ['tag', from, base]);
+  for (const suite of SUITES) {
+    const set = `korg-debian-base:${suite}`;
+    const from = (await podman('image', 'exists', set)).exitCode === 0 ? set : process.env[`KBC_TEST_BASE_${suite.toUpperCase()}`];
+    if (!from) throw new Error(`no ${set} (run scripts/build-images.sh) and no KBC_TEST_BASE_${suite.toUpperCase()}`);
+    await execa('podman', ['tag', from, `${PREFIX}debian-base:${suite}`]);
+  }
 });
 
 afterEach(stopRunningMakes);
 
 afterAll(async () => {
   await removeFamilyImages();
-  await podman('rmi', `${PREFIX}debian-base:trixie`);
+  for (const suite of SUITES) await podman('rmi', `${PREFIX}debian-base:${suite}`);
   removeScratch(STATE);
   if (figures.length > 0) console.log(['images.test.ts figures:', ...figures].join('\n  '));
 });
@@ -214,10 +219,10 @@ describe('interactive goals in a family image', () => {
 
 // A kernel through each test image of the family (Debian source: gcc 12 x86_64,
 // gcc 12 arm64 cross, clang 18 with LLVM=1; kernel.org source from the
-// set-up's mirror: kernelorg-clang:18, kernelorg-gcc:14-arm64; all built by
+// set-up's mirror: kernelorg-clang:18, kernelorg-gcc:12-arm64; all built by
 // images/ through scripts/build-images.sh) is matrix.test.ts's job: its cells
 // build them once. The kernel.org x86_64 GCC's kernel is the on-demand test's.
-describe("the kernel.org source, from a local mirror made of Debian's GCC 14 and Clang 18 (scripts/make-korg-mirror.sh)", () => {
+describe("the kernel.org source, from a local mirror made of Debian's GCC 12 and Clang 18 (scripts/make-korg-mirror.sh)", () => {
   const mirror = MIRROR;
   const KPREFIX = 'kbce2ek-';
   /** make -C images with the kernel.org source: its result, its step lines (FETCH, BUILD, TAG, ...) and wall time. */
@@ -252,51 +257,52 @@ describe("the kernel.org source, from a local mirror made of Debian's GCC 14 and
 
   beforeAll(async () => {
     if (!fs.existsSync(path.join(mirror, 'llvm/files/sha256sums.asc'))) throw new Error(`no kernel.org mirror in ${mirror} (run scripts/build-images.sh all)`);
-    for (const p of [KPREFIX, 'kbce2ekbad-']) await execa('podman', ['tag', `${PREFIX}debian-base:trixie`, `${p}debian-base:trixie`]);
+    // The mirror's GCC (12.2.0) is bookworm's line; its LLVM trixie's.
+    for (const p of [KPREFIX, 'kbce2ekbad-'])
+      for (const suite of SUITES) await execa('podman', ['tag', `${PREFIX}debian-base:${suite}`, `${p}debian-base:${suite}`]);
   });
   afterAll(async () => {
     server?.kill();
     for (const p of [KPREFIX, 'kbce2ekbad-']) {
       const tags = await tagsOf(p);
       if (tags.length > 0) await podman('rmi', '--force', ...tags);
-      await podman('rmi', `${p}debian-base:trixie`);
+      for (const suite of SUITES) await podman('rmi', `${p}debian-base:${suite}`);
     }
   });
 
   // Its kernel: the on-demand test below builds this image from this mirror, then a bzImage through it.
   it('a directory mirror: fetched, checked, built, labelled', async () => {
-    const r = await korg(KPREFIX, path.join(STATE, 'k-dir'), [`KORG_MIRROR=${mirror}`, 'IMAGES=gcc:14']);
+    const r = await korg(KPREFIX, path.join(STATE, 'k-dir'), [`KORG_MIRROR=${mirror}`, 'IMAGES=gcc:12']);
     expect(r.exitCode, r.all).toBe(0);
     expect(r.lines).toEqual([
-      '  FETCH   crosstool/files/bin/x86_64/14.2.0/x86_64-gcc-14.2.0-nolibc-x86_64-linux.tar.xz',
-      `  BUILD   ${KPREFIX}toolchain-base`,
-      `  BUILD   ${KPREFIX}gcc:14.2-x86-x86`,
-      `  TAG     ${KPREFIX}gcc:14`,
-      `  TAG     ${KPREFIX}gcc`,
+      '  FETCH   crosstool/files/bin/x86_64/12.2.0/x86_64-gcc-12.2.0-nolibc-x86_64-linux.tar.xz',
+      `  BUILD   ${KPREFIX}toolchain-base:bookworm`,
+      `  BUILD   ${KPREFIX}gcc:12.2-x86-x86`,
+      `  TAG     ${KPREFIX}gcc:12`,
     ]);
-    const labels = JSON.parse((await podman('image', 'inspect', '--format', '{{json .Config.Labels}}', `${KPREFIX}gcc:14`)).stdout) as Record<string, string>;
+    const labels = JSON.parse((await podman('image', 'inspect', '--format', '{{json .Config.Labels}}', `${KPREFIX}gcc:12`)).stdout) as Record<string, string>;
     expect(labels).toMatchObject({
       'org.kernel.toolchain.source': 'kernel.org',
-      'org.kernel.toolchain.tarball': 'crosstool/files/bin/x86_64/14.2.0/x86_64-gcc-14.2.0-nolibc-x86_64-linux.tar.xz',
+      'org.kernel.toolchain.tarball': 'crosstool/files/bin/x86_64/12.2.0/x86_64-gcc-12.2.0-nolibc-x86_64-linux.tar.xz',
     });
   });
 
-  it("the same mirror over http on 127.0.0.1: the arm64 image, its compiler runs, labelled as the set-up's kernelorg-gcc:14-arm64 (the arm64 kernel boot.test.ts boots)", async () => {
+  it("the same mirror over http on 127.0.0.1: the arm64 image, its compiler runs, labelled as the set-up's kernelorg-gcc:12-arm64 (the arm64 kernel boot.test.ts boots)", async () => {
     server = execa('python3', ['-u', '-m', 'http.server', '--bind', '127.0.0.1', '0', '--directory', mirror], { reject: false, all: true, buffer: false });
     let port = '';
     server.all?.on('data', (d: Buffer) => (port ||= /port (\d+)/.exec(d.toString())?.[1] ?? ''));
     expect(await waitFor(async () => port !== '', 20_000)).toBeDefined();
-    const r = await korg(KPREFIX, path.join(STATE, 'k-http'), [`KORG_MIRROR=http://127.0.0.1:${port}`, 'IMAGES=gcc:arm64']);
+    const r = await korg(KPREFIX, path.join(STATE, 'k-http'), [`KORG_MIRROR=http://127.0.0.1:${port}`, 'IMAGES=gcc:12-arm64']);
     server.kill();
     expect(r.exitCode, r.all).toBe(0);
-    expect(r.all).toMatch(/^ {2}FETCH {3}crosstool\/files\/bin\/x86_64\/14.2.0\/x86_64-gcc-14.2.0-nolibc-aarch64-linux.tar.xz$/m);
-    expect(r.all).toMatch(new RegExp(`^  BUILD   ${KPREFIX}gcc:14.2-x86-arm64$`, 'm'));
+    expect(r.all).toMatch(/^ {2}FETCH {3}crosstool\/files\/bin\/x86_64\/12.2.0\/x86_64-gcc-12.2.0-nolibc-aarch64-linux.tar.xz$/m);
+    expect(r.all).toMatch(new RegExp(`^  BUILD   ${KPREFIX}gcc:12.2-x86-arm64$`, 'm'));
     // The relocated compiler runs in the image, under kernel.org's name.
     const cc = await podman(
       'run',
       '--rm',
       '--network=none',
-      `${KPREFIX}gcc:arm64`,
+      `${KPREFIX}gcc:12-arm64`,
       'sh',
       '-c',
       'echo "int f(void) { return 0; }" | ${CROSS_COMPILE}gcc -x c -c -o /tmp/f.o - && ${CROSS_COMPILE}objdump -f /tmp/f.o',
@@ -304,14 +310,14 @@ describe("the kernel.org source, from a local mirror made of Debian's GCC 14 and
     expect(cc.exitCode, cc.stderr).toBe(0);
     expect(cc.stdout).toMatch(/file format elf64-littleaarch64/);
     // Its kernel: the linux 6.1 arm64 kernel boot.test.ts boots (shared-builds.ts's BOOT_BUILDS.arm64), through the set-up's image from the same mirror.
-    const mine = await provenance(`${KPREFIX}gcc:arm64`);
+    const mine = await provenance(`${KPREFIX}gcc:12-arm64`);
     expect(mine).toEqual({
       'org.kernel.toolchain.source': 'kernel.org',
-      'org.kernel.toolchain.tarball': 'crosstool/files/bin/x86_64/14.2.0/x86_64-gcc-14.2.0-nolibc-aarch64-linux.tar.xz',
-      'org.kernel.toolchain.version': '14.2.0',
+      'org.kernel.toolchain.tarball': 'crosstool/files/bin/x86_64/12.2.0/x86_64-gcc-12.2.0-nolibc-aarch64-linux.tar.xz',
+      'org.kernel.toolchain.version': '12.2.0',
       'org.kernel.toolchain.target': 'arm64',
     });
-    expect(await provenance(`${SETUP_KORG_PREFIX}gcc:14-arm64`)).toEqual(mine);
+    expect(await provenance(`${SETUP_KORG_PREFIX}gcc:12-arm64`)).toEqual(mine);
   });
 
   // Debian's clang-18 reports 18.1.8, the family line's version: the tarball is named for what it holds.
@@ -354,24 +360,25 @@ describe("the kernel.org source, from a local mirror made of Debian's GCC 14 and
   it('a tarball altered by one byte is refused: one line naming it, nothing built or tagged', async () => {
     const bad = path.join(STATE, 'mirror-bad');
     fs.cpSync(mirror, bad, { recursive: true });
-    const file = path.join(bad, 'crosstool/files/bin/x86_64/14.2.0/x86_64-gcc-14.2.0-nolibc-x86_64-linux.tar.xz');
+    const file = path.join(bad, 'crosstool/files/bin/x86_64/12.2.0/x86_64-gcc-12.2.0-nolibc-x86_64-linux.tar.xz');
     const bytes = fs.readFileSync(file);
     bytes[Math.floor(bytes.length / 2)]! ^= 0x01;
     fs.writeFileSync(file, bytes);
-    const r = await korg('kbce2ekbad-', path.join(STATE, 'k-bad'), [`KORG_MIRROR=${bad}`, 'IMAGES=gcc:14']);
+    const r = await korg('kbce2ekbad-', path.join(STATE, 'k-bad'), [`KORG_MIRROR=${bad}`, 'IMAGES=gcc:12']);
     expect(r.exitCode).not.toBe(0);
     expect(r.lines.filter((l) => /^ {2}(FAIL|BUILD|TAG)/.test(l))).toEqual([
-      '  FAIL    checksum mismatch: x86_64-gcc-14.2.0-nolibc-x86_64-linux.tar.xz (not in or not matching sha256sums.asc)',
+      '  FAIL    checksum mismatch: x86_64-gcc-12.2.0-nolibc-x86_64-linux.tar.xz (not in or not matching sha256sums.asc)',
     ]);
     expect(await tagsOf('kbce2ekbad-')).toEqual([]);
-    expect(fs.existsSync(path.join(STATE, 'k-bad', 'korg', 'crosstool/files/bin/x86_64/14.2.0/x86_64-gcc-14.2.0-nolibc-x86_64-linux.tar.xz'))).toBe(false);
+    expect(fs.existsSync(path.join(STATE, 'k-bad', 'korg', 'crosstool/files/bin/x86_64/12.2.0/x86_64-gcc-12.2.0-nolibc-x86_64-linux.tar.xz'))).toBe(false);
   });
 });
 
 describe('on demand: make CONTAINER=<family name> when the store lacks it', () => {
-  const image = `${PREFIX}gcc:14`;
+  // The mirror's x86_64 GCC, 12.2.0 (bookworm's line in family.conf).
+  const image = `${PREFIX}gcc:12`;
   const removeGcc = async () => {
-    await podman('rmi', '--force', `${PREFIX}gcc:14.2-x86-x86`, `${PREFIX}gcc:14`, `${PREFIX}gcc`);
+    await podman('rmi', '--force', `${PREFIX}gcc:12.2-x86-x86`, `${PREFIX}gcc:12`);
     expect((await podman('image', 'exists', image)).exitCode).toBe(1);
   };
 
@@ -385,7 +392,7 @@ describe('on demand: make CONTAINER=<family name> when the store lacks it', () =
       expect(mine).toHaveLength(1);
       expect(mine[0]).toMatch(
         new RegExp(
-          `image '${image}' not found in podman's local store; CONTAINER_BUILD=never, so not built \\(make -C \\S+/images PREFIX=${PREFIX} IMAGES=gcc:14 CONTAINER_RUNTIME=podman would\\)`,
+          `image '${image}' not found in podman's local store; CONTAINER_BUILD=never, so not built \\(make -C \\S+/images PREFIX=${PREFIX} IMAGES=gcc:12 CONTAINER_RUNTIME=podman would\\)`,
         ),
       );
       expect(await familyTags()).not.toContain(image);
@@ -409,11 +416,12 @@ describe('on demand: make CONTAINER=<family name> when the store lacks it', () =
       const results = await Promise.all(runs.map((r) => r.result));
       for (const r of results) expect(r.exitCode, r.stderr.slice(-3000)).toBe(0);
       const lines = results.flatMap((r) => r.stderr.split('\n'));
-      expect(lines.filter((l) => l.startsWith('  BUILD   '))).toEqual([`  BUILD   ${PREFIX}gcc:14.2-x86-x86`]);
-      expect(lines).toContain(`  SOURCE  kernel.org (${MIRROR}): gcc 14.2.0 for x86_64, ${PREFIX}gcc:14.2-x86-x86`);
+      // Its bookworm base too: the Debian-source images above are trixie's.
+      expect(lines.filter((l) => l.startsWith('  BUILD   '))).toEqual([`  BUILD   ${PREFIX}toolchain-base:bookworm`, `  BUILD   ${PREFIX}gcc:12.2-x86-x86`]);
+      expect(lines).toContain(`  SOURCE  kernel.org (${MIRROR}): gcc 12.2.0 for x86_64, ${PREFIX}gcc:12.2-x86-x86`);
       expect(fs.existsSync(path.join(outs[0]!, 'arch/x86/boot/bzImage'))).toBe(true);
       // Built by the relocated x86_64-linux-gcc of the kernel.org tarball, not a Debian gcc.
-      for (const o of outs) expect(fs.readFileSync(path.join(o, '.config'), 'utf8')).toMatch(/^CONFIG_CC_VERSION_TEXT="x86_64-linux-gcc .*14\.2\.0"$/m);
+      for (const o of outs) expect(fs.readFileSync(path.join(o, '.config'), 'utf8')).toMatch(/^CONFIG_CC_VERSION_TEXT="x86_64-linux-gcc .*12\.2\.0"$/m);
       figures.push(`on demand: image + tinyconfig bzImage (two makes at once): ${(Math.max(...results.map((r) => r.ms)) / 1000).toFixed(0)} s`);
     } finally {
       outs.forEach(removeScratch);

@@ -186,7 +186,7 @@ export const BOOT_BUILDS = {
   x86_64: bootable('6.1', 'docker', 'kernelorg-clang:18', ['LLVM=1'], 'x86_64'),
   x86_64_72: bootable('7.2', 'docker', 'korg-gcc:12', [], 'x86_64', true),
   // kernel.org's crosstool GCC calls itself aarch64-linux-gcc.
-  arm64: bootable('6.1', 'podman', 'kernelorg-gcc:14-arm64', ['ARCH=arm64', 'CROSS_COMPILE=aarch64-linux-'], 'arm64'),
+  arm64: bootable('6.1', 'podman', 'kernelorg-gcc:12-arm64', ['ARCH=arm64', 'CROSS_COMPILE=aarch64-linux-'], 'arm64'),
 } as const;
 
 function bootable(kernel: string, engine: EngineKind, image: string, vars: string[], arch: 'x86_64' | 'arm64', modules = false): BuildSpec {
