@@ -430,7 +430,7 @@ describe('installing and packaging, linux 6.1 × gcc on podman (korg-gcc:12)', (
   });
 
   it('tar-pkg: the tarball in O=', async () => {
-    timed('tar-pkg', await make(['tar-pkg']));
+    timed('tar-pkg', await make(['-j2', 'tar-pkg']));
     const tarball = fs.readdirSync(out).find((f) => /^linux-.*\.tar$/.test(f));
     expect(tarball, fs.readdirSync(out).join(' ')).toBeDefined();
     const { stdout } = await execa('tar', ['-tf', path.join(out, tarball!)]);
@@ -438,7 +438,7 @@ describe('installing and packaging, linux 6.1 × gcc on podman (korg-gcc:12)', (
   });
 
   it('bindeb-pkg: the .deb packages beside O=, as natively (not lost in the container), owned by the caller', async () => {
-    timed('bindeb-pkg', await make(['bindeb-pkg']));
+    timed('bindeb-pkg', await make(['-j2', 'bindeb-pkg']));
     const debs = fs.readdirSync(parent).filter((f) => f.endsWith('.deb'));
     const image = debs.find((f) => f.startsWith(`linux-image-${kernelRelease(out)}_`));
     expect(image, `${parent}: ${fs.readdirSync(parent).join(' ')}`).toBeDefined();
