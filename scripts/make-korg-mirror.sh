@@ -9,9 +9,9 @@
 #   -> llvm-18.1.8-x86_64/bin/clang, ld.lld, llvm-ar, llvm-nm, llvm-objcopy, ...
 # made from the Debian GCC (VERSION: what the image's cross or native gcc
 # reports, 12.2.0 from bookworm, 14.2.0 from trixie) and Clang 18 of the
-# family's Debian-source images: the real programs and the libraries they need beyond libc (RUNPATH
-# set $ORIGIN-relative with patchelf), moved under a new prefix, as a
-# relocatable toolchain is.  The sha256sums.asc is not signed (its checksum
+# family's Debian-source images: the real programs and the libraries they
+# need beyond libc (RUNPATH set $ORIGIN-relative with patchelf), moved under
+# a new prefix, as a relocatable toolchain is.  The sha256sums.asc is not signed (its checksum
 # lines are what the family checks).
 #
 # Usage: scripts/make-korg-mirror.sh DIR IMAGE:TARGET...   TARGET: a GCC
