@@ -7,8 +7,8 @@
 #   -> gcc-VERSION-nolibc/TARGET-linux/bin/TARGET-linux-gcc
 #   llvm/files/llvm-18.1.8-x86_64.tar.xz
 #   -> llvm-18.1.8-x86_64/bin/clang, ld.lld, llvm-ar, llvm-nm, llvm-objcopy, ...
-# made from the Debian GCC (VERSION: what the image's cross or native gcc
-# reports, 12.2.0 from bookworm, 14.2.0 from trixie) and Clang 18 of the
+# made from the Debian GCC (VERSION: the image's, 12.2.0 from bookworm,
+# 14.2.0 from trixie) and Clang 18 (18.1.8) of the
 # family's Debian-source images: the real programs and the libraries they
 # need beyond libc (RUNPATH set $ORIGIN-relative with patchelf), moved under
 # a new prefix, as a relocatable toolchain is.  The sha256sums.asc is not signed (its checksum
@@ -22,18 +22,20 @@ set -euo pipefail
 [ "$#" -ge 2 ] || { echo "usage: $0 DIR IMAGE:TARGET..." >&2; exit 2; }
 out=$(mkdir -p "$1" && cd "$1" && pwd); shift
 patchelf=$(command -v patchelf) || { echo "$0: patchelf missing (apt-get install patchelf)" >&2; exit 1; }
-llvm_version=18.1.8 llvm_dir=llvm/files
+llvm_dir=llvm/files
 
-# The GCC version of IMAGE for TARGET (x86_64, aarch64): its one
-# TARGET-linux-gnu-gcc-MAJOR's full version, e.g. 12.2.0.
-gcc_version() {
-    podman run --rm --network=none -e D="$2-linux-gnu" "$1" sh -euc '
-        set -- /usr/bin/"$D"-gcc-[0-9]*
-        [ "$#" = 1 ] && [ -x "$1" ] || { echo "make-korg-mirror.sh: not one $D-gcc-MAJOR in the image: $*" >&2; exit 1; }
-        "$1" -dumpfullversion'
+# The compiler version of a family image: its org.kernel.toolchain.version
+# label, which the family's build checked against what the compiler reports
+# (images/install-toolchain.sh), e.g. 12.2.0 for korg-gcc:12.
+version_of() {
+    local v
+    v=$(podman image inspect --format '{{index .Config.Labels "org.kernel.toolchain.version"}}' "$1") &&
+        [ -n "$v" ] && [ "$v" != '<no value>' ] ||
+        { echo "make-korg-mirror.sh: $1 is no family compiler image (no org.kernel.toolchain.version label)" >&2; exit 1; }
+    printf '%s\n' "$v"
 }
 
-# Run in the image, one tarball per run: T (GCC target or llvm), GV, LV.
+# Run in the image, one tarball per run: T (GCC target or llvm), V (its version).
 read -r -d '' job <<'EOF' || :
 work=$(mktemp -d)
 # bundle ROOT FILE DIR...: the libraries the programs under ROOT/DIR... need
@@ -54,9 +56,9 @@ bundle() {
 }
 case $T in
 llvm)
-    maj=${LV%%.*} src=/usr/lib/llvm-${LV%%.*} top=llvm-$LV-$(uname -m)
+    maj=${V%%.*} src=/usr/lib/llvm-${V%%.*} top=llvm-$V-$(uname -m)
     got=$("$src/bin/clang" -dumpversion)
-    [ "$got" = "$LV" ] || { echo "make-korg-mirror.sh: the image's clang is $got, not $LV" >&2; exit 1; }
+    [ "$got" = "$V" ] || { echo "make-korg-mirror.sh: the image's clang is $got, not $V" >&2; exit 1; }
     root=$work/$top
     mkdir -p "$root/bin" "$root/lib/clang"
     # What Kbuild's LLVM=1 and its scripts call, as kernel.org's names (symlinks where kernel.org has them).
@@ -71,7 +73,7 @@ llvm)
     cp -rL "$src/lib/clang/$maj" "$root/lib/clang/"
     bundle "$root" "/out/$DIR/$top.tar.xz" bin ;;
 *)
-    D=$T-linux-gnu K=$T-linux top=gcc-$GV-nolibc maj=${GV%%.*}
+    D=$T-linux-gnu K=$T-linux top=gcc-$V-nolibc maj=${V%%.*}
     root=$work/$top/$K
     mkdir -p "$root/bin" "$root/lib" "$root/$D/bin"
     for t in gcc cpp; do cp -L "/usr/bin/$D-$t-$maj" "$root/bin/$K-$t"; done
@@ -85,23 +87,20 @@ llvm)
         cp -rL "/usr/$d/$D/$maj" "$root/$d/$D/"
         rm -rf "$root/$d/$D/$maj/plugin" "$root/$d/$D/$maj/lto1"
     done
-    bundle "$root" "/out/$DIR/x86_64-gcc-$GV-nolibc-$K.tar.xz" bin libexec ;;
+    bundle "$root" "/out/$DIR/x86_64-gcc-$V-nolibc-$K.tar.xz" bin libexec ;;
 esac
 rm -rf "$work"
 EOF
 
 dirs=()
 for spec in "$@"; do
-    image=${spec%:*} target=${spec##*:} gv=
-    if [ "$target" = llvm ]; then
-        dir=$llvm_dir
-    else
-        gv=$(gcc_version "$image" "$target")
-        dir=crosstool/files/bin/x86_64/$gv
-    fi
+    image=${spec%:*} target=${spec##*:}
+    version=$(version_of "$image")
+    dir=crosstool/files/bin/x86_64/$version
+    [ "$target" != llvm ] || dir=$llvm_dir
     mkdir -p "$out/$dir"
     podman run --rm --network=none -v "$out:/out" -v "$patchelf:/usr/local/bin/patchelf:ro" \
-        -e T="$target" -e GV="$gv" -e LV="$llvm_version" -e DIR="$dir" "$image" sh -euc "$job"
+        -e T="$target" -e V="$version" -e DIR="$dir" "$image" sh -euc "$job"
     dirs+=("$dir")
 done
 # kernel.org's sha256sums.asc: an OpenPGP clear-signed list of "SHA256  FILE".
