@@ -56,8 +56,7 @@ set +e
 npx vitest run ${unit:+--project unit} --reporter=default --reporter=json --outputFile="$report" "$@"
 rc=$?
 set -e
-# Each file's wall time, longest first (where the minutes go; two e2e lanes run
-# at once, vitest.config.ts, so the sum exceeds the run's), then one plain
+# Each file's wall time, longest first (where the minutes go), then one plain
 # closing line any CI reads: "N passed, N failed, N skipped".
 node -e '
   const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
@@ -65,7 +64,7 @@ node -e '
     .map((f) => ({ name: require("path").relative(process.cwd(), f.name), s: (f.endTime - f.startTime) / 1000, status: f.status }))
     .sort((a, b) => b.s - a.s);
   const total = files.reduce((t, f) => t + f.s, 0);
-  console.log(`per-file wall times (s), ${total.toFixed(0)} s summed (files overlap):`);
+  console.log(`per-file wall times (s), ${total.toFixed(0)} s in all:`);
   for (const f of files) console.log(`${f.s.toFixed(1).padStart(8)}  ${f.name}${f.status === "passed" ? "" : `  (${f.status})`}`);
   console.log(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests + (r.numTodoTests ?? 0)} skipped`);
 ' "$report" || echo "tests: 0 passed, 1 failed"

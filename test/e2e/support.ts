@@ -206,15 +206,12 @@ export async function treeFingerprint(dir: string): Promise<string> {
 }
 
 /**
- * Like treeFingerprint, plus inode and owner: an equal snapshot means no file
- * was written (size, mtime), replaced (inode) or re-owned (a cheap stand-in
- * for hashing 1.5 GB: 1-2 s against 11 s). Not ctime: kunit.test.ts's
- * linkedTree of linux 6.12 changes every file's ctime (its link count) while
- * the files running beside it (vitest.config.ts) snapshot the same tree, and
- * a copy instead takes a minute of this disk.
+ * Like treeFingerprint, plus inode, owner and ctime: a write can restore mtime
+ * but never ctime, so an equal snapshot means no file was written, replaced or
+ * re-owned (a cheap stand-in for hashing 1.5 GB: 1-2 s against 11 s).
  */
 export async function treeSnapshot(dir: string): Promise<string> {
-  const { stdout } = await execa('find', [dir, '-printf', '%P %y %s %m %U:%G %i %T@ %l\\n']);
+  const { stdout } = await execa('find', [dir, '-printf', '%P %y %s %m %U:%G %i %T@ %C@ %l\\n']);
   return String(stdout).split('\n').sort().join('\n');
 }
 
