@@ -36,11 +36,16 @@ class SlowestFirst extends BaseSequencer {
 
 // Two tiers, each with the timeout its tests need: unit (pure tables and
 // fake-engine fixture processes, seconds) and e2e (real engines building real
-// kernels, minutes per test). One worker on 2 cores (vitest's default there):
-// files never overlap, so no build disturbs another file's measurements.
+// kernels, minutes per test). The unit files two at a time (vitest's default
+// on 2 cores is one worker), then the e2e files one at a time in one worker
+// (singleFork): no build disturbs another file's measurements, and two e2e
+// files side by side did not pay here: in a run with the files in two lanes
+// (870432f), files that take about 1790 s one at a time took 1938 s side by
+// side (the builds are CPU-bound, and the disk is slow under two loads).
 export default defineConfig({
   test: {
     sequence: { sequencer: SlowestFirst },
+    maxWorkers: 2,
     projects: [
       {
         test: {
@@ -55,6 +60,7 @@ export default defineConfig({
           include: ['test/e2e/**/*.test.ts'],
           // Kernel builds several files check are built once per run (shared-builds.ts).
           globalSetup: ['test/e2e/global-setup.ts'],
+          poolOptions: { forks: { singleFork: true } },
           testTimeout: 60 * 60_000,
           hookTimeout: 60 * 60_000,
         },
