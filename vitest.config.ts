@@ -39,9 +39,9 @@ class SlowestFirst extends BaseSequencer {
 // kernels, minutes per test). The unit files two at a time (vitest's default
 // on 2 cores is one worker), then the e2e files one at a time in one worker
 // (singleFork): no build disturbs another file's measurements, and two e2e
-// files side by side did not pay here: in a run with the files in two lanes
-// (870432f), files that take about 1790 s one at a time took 1938 s side by
-// side (the builds are CPU-bound, and the disk is slow under two loads).
+// files side by side did not pay here: the whole suite with the e2e files in
+// two lanes (870432f) took 4134 s, one at a time 3705 s, the same afternoon
+// (the builds are CPU-bound, and the disk is slow under two loads).
 export default defineConfig({
   test: {
     sequence: { sequencer: SlowestFirst },
